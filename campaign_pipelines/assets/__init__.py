@@ -1,0 +1,1 @@
+"""One module per step of the chain; ``definitions.py`` gathers them."""

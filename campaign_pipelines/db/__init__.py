@@ -1,0 +1,1 @@
+"""The PostgreSQL warehouse: connection, embedded server, schema, migrations and COPY."""

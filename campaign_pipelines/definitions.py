@@ -1,0 +1,34 @@
+"""Everything Dagster loads for this code location. It gathers; it does not compute."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import Definitions, EnvVar
+
+from campaign_pipelines.assets.district_assignments import district_assignments
+from campaign_pipelines.assets.district_layers import district_layers
+from campaign_pipelines.assets.voters import voter_file, voters
+from campaign_pipelines.db.server import DATABASE_URL_ENV
+from campaign_pipelines.jobs import voters_and_districts_job
+from campaign_pipelines.resources import CampaignConfigResource, PostgresResource
+
+
+def _postgres() -> PostgresResource:
+    # With no URL configured the resource starts the embedded PostgreSQL itself.
+    if os.environ.get(DATABASE_URL_ENV):
+        return PostgresResource(url=EnvVar(DATABASE_URL_ENV))
+    return PostgresResource()
+
+
+def _campaign() -> CampaignConfigResource:
+    if os.environ.get("CAMPAIGN_CONFIG"):
+        return CampaignConfigResource(config_path=EnvVar("CAMPAIGN_CONFIG"))
+    return CampaignConfigResource()
+
+
+defs = Definitions(
+    assets=[voter_file, voters, district_layers, district_assignments],
+    jobs=[voters_and_districts_job],
+    resources={"postgres": _postgres(), "campaign": _campaign()},
+)

@@ -1,0 +1,1 @@
+"""District geometry: layers from public files, and voters placed in them."""

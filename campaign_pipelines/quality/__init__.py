@@ -1,0 +1,1 @@
+"""Data quality: Great Expectations behind one helper, surfaced as Dagster asset checks."""

@@ -1,0 +1,1 @@
+"""Voter files: the North Carolina layout, vendor CSVs, synthetic files and normalisation."""

@@ -1,0 +1,36 @@
+"""Phone numbers to E.164 with Google's libphonenumber rules (the ``phonenumbers`` package).
+
+Voter files write the same number many ways: ``(919) 555-0142``, ``919.555.0142``,
+``+1 919 555 0142``, ``19195550142``. Each distinct spelling is parsed once (files repeat formats
+and numbers a great deal), so normalising millions of rows stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+
+
+@dataclass(frozen=True)
+class PhoneResult:
+    e164: str | None
+    problem: str | None  # why the value could not be used; never contains the number itself
+
+
+@lru_cache(maxsize=1_000_000)
+def normalise_phone(raw: str, region: str = "US") -> PhoneResult:
+    text = raw.strip()
+    if not text:
+        return PhoneResult(None, None)
+    digits = sum(ch.isdigit() for ch in text)
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as e:
+        return PhoneResult(None, f"not a phone number ({e.error_type.name.lower()})")
+    if not phonenumbers.is_possible_number(number):
+        return PhoneResult(None, f"not a possible {region} number ({digits} digits)")
+    if not phonenumbers.is_valid_number(number):
+        return PhoneResult(None, f"not a valid {region} number ({digits} digits)")
+    return PhoneResult(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None)

@@ -1,0 +1,47 @@
+"""Campaign config: the bundled demo loads; a broken file names file, line and field."""
+
+import pytest
+
+from campaign_pipelines.config import ConfigError, load_config
+from campaign_pipelines.config.loader import BUNDLED_DEMO_CONFIG, resolve_path
+
+
+def test_config_bundled_demo_loads_real_layers():
+    config = load_config(BUNDLED_DEMO_CONFIG)
+    assert [layer.name for layer in config.districts.layers] == [
+        "congressional", "state_senate", "state_house", "county", "precinct",
+    ]  # fmt: skip
+    for layer in config.districts.layers:
+        for raw in layer.files:
+            assert resolve_path(config, raw).is_file(), raw
+
+
+def test_config_env_var_points_at_another_file(tmp_path, monkeypatch):
+    copy = tmp_path / "mine.yaml"
+    copy.write_text(BUNDLED_DEMO_CONFIG.read_text().replace("nc-demo-2026", "nc-house-17"))
+    monkeypatch.setenv("CAMPAIGN_CONFIG", str(copy))
+    assert load_config().campaign.id == "nc-house-17"
+
+
+def test_config_error_names_file_line_and_field(tmp_path):
+    text = BUNDLED_DEMO_CONFIG.read_text().replace("numeric_id: true", "numeric_id: maybe", 1)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "numeric_id: maybe" in t)
+    with pytest.raises(ConfigError) as err:
+        load_config(bad)
+    assert f"{bad}:{line}: districts.layers.0.numeric_id" in str(err.value)
+
+
+def test_config_unknown_key_is_rejected_with_its_line(tmp_path):
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(BUNDLED_DEMO_CONFIG.read_text().replace("  format: ncsbe", "  formt: ncsbe"))
+    with pytest.raises(ConfigError, match=r"typo.yaml:\d+: voter_file.formt: Extra inputs"):
+        load_config(bad)
+
+
+def test_config_invalid_yaml_reports_line(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("campaign:\n  id: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"broken.yaml:\d+: not valid YAML"):
+        load_config(bad)
