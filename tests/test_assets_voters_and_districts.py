@@ -60,13 +60,13 @@ def _square_config(tmp_path, voter_rows, *, crs="EPSG:3358", bowtie=False) -> st
     header = "id,first,last,lat,lon,cd\n"
     (tmp_path / "voters.csv").write_text(header + "".join(",".join(r) + "\n" for r in voter_rows))
     (tmp_path / "campaign.yaml").write_text(
-        f"""
-campaign: {{id: squares-test, name: Squares, state: NC}}
+        """
+campaign: {id: squares-test, name: Squares, state: NC}
 voter_file:
   path: voters.csv
   format: vendor_csv
-  columns: {{voter_id: id, first_name: first, last_name: last, latitude: lat, longitude: lon,
-            congressional_district: cd}}
+  columns: {voter_id: id, first_name: first, last_name: last, latitude: lat, longitude: lon,
+            congressional_district: cd}
 districts:
   state_outline: outline.geojson
   min_agreement_rate: 0.5
@@ -152,9 +152,7 @@ def test_assignment_repairs_self_intersecting_polygon_and_keeps_voters(
         )  # fmt: skip
 
 
-def test_assignment_swapped_coordinates_fail_bounds_check_and_block(
-    engine, database_url, tmp_path
-):
+def test_assignment_swapped_coordinates_fail_bounds_check_and_block(engine, database_url, tmp_path):
     rows = [[f"V{i}", "A", "B", "-78.6", "35.7", "1"] for i in range(5)]  # lon in the lat column
     config_path, _ = _square_config(tmp_path, rows)
 

@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -403,7 +404,8 @@ def test_wrong_credentials_are_401_20003(fake_twilio: RunningFakeTwilio) -> None
 
 
 def test_rate_limit_answers_429_with_code_20429(fake_twilio: RunningFakeTwilio) -> None:
-    fake_twilio.fake.configure(rate_limit=1, burst=2)
+    # A slow refill, so the third send is refused however slow the machine is.
+    fake_twilio.fake.configure(rate_limit=0.1, burst=2)
 
     accepted = [_send(fake_twilio), _send(fake_twilio)]
     with pytest.raises(TwilioRestException) as raised:
@@ -412,6 +414,20 @@ def test_rate_limit_answers_429_with_code_20429(fake_twilio: RunningFakeTwilio) 
     assert [message.status for message in accepted] == ["queued", "queued"]
     assert (raised.value.status, raised.value.code) == (429, 20429)
     assert fake_twilio.fake.store.counts()["rejected"] == {"20429": 1}
+
+
+def test_concurrent_sends_are_all_counted(fake_twilio: RunningFakeTwilio) -> None:
+    recipients = [f"+1919555{n:04d}" for n in range(4)]
+
+    def send_ten(to: str) -> list[str]:
+        client = fake_twilio.client()
+        return [client.messages.create(to=to, from_=SENDER, body="hi").sid for _ in range(10)]
+
+    with ThreadPoolExecutor(max_workers=len(recipients)) as pool:
+        sids = [sid for batch in pool.map(send_ten, recipients) for sid in batch]
+
+    assert len(set(sids)) == 40
+    assert fake_twilio.fake.store.counts()["by_to"] == dict.fromkeys(recipients, 10)
 
 
 @pytest.mark.parametrize(

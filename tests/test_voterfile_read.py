@@ -15,9 +15,23 @@ HEADER = [
 ]  # fmt: skip
 
 
-def _row(ncid="AA1", first="José", last="Peña", status="A", date="01/15/2020", zip_code="02134",
-         precinct="0007", phone="(919) 555-0142", cd="04", lat="35.78", lon="-78.64", county="1"):  # fmt: skip
-    return [county, ncid, first, last, status, date, zip_code, precinct, phone, cd, lat, lon]
+DEFAULTS = {
+    "county_id": "1", "ncid": "AA1", "first_name": "José", "last_name": "Peña",
+    "status_cd": "A", "registr_dt": "01/15/2020", "zip_code": "02134", "precinct_abbrv": "0007",
+    "full_phone_number": "(919) 555-0142", "cong_dist_abbrv": "04", "latitude": "35.78",
+    "longitude": "-78.64",
+}  # fmt: skip
+_SHORT = {
+    "ncid": "ncid", "first": "first_name", "last": "last_name", "status": "status_cd",
+    "date": "registr_dt", "zip_code": "zip_code", "precinct": "precinct_abbrv",
+    "phone": "full_phone_number", "cd": "cong_dist_abbrv", "lat": "latitude",
+    "lon": "longitude", "county": "county_id",
+}  # fmt: skip
+
+
+def _row(**changes: str) -> list[str]:
+    values = DEFAULTS | {_SHORT[k]: v for k, v in changes.items()}
+    return [values[column] for column in HEADER]
 
 
 def _write(tmp_path: Path, rows, *, encoding="utf-8", delimiter="\t", name="voters.txt") -> Path:
@@ -86,8 +100,7 @@ def test_read_quoted_field_with_embedded_newline_is_one_record(tmp_path):
 def test_read_comma_delimited_vendor_file_with_mapping(tmp_path):
     path = tmp_path / "vendor.csv"
     path.write_text(
-        "VANID,First,Last,Cell,Zip5,Lat,Lon\n"
-        '123,"Smith, Jr",Lee,919-555-0101,02134,35.7,-78.6\n',
+        'VANID,First,Last,Cell,Zip5,Lat,Lon\n123,"Smith, Jr",Lee,919-555-0101,02134,35.7,-78.6\n',
         encoding="utf-8",
     )
     cfg = VoterFileConfig(

@@ -1,6 +1,5 @@
 """District assignments: each voter's district in every layer, spatially verified."""
 
-
 import pandas as pd
 from dagster import (
     AssetCheckSpec,
@@ -75,7 +74,10 @@ def district_assignments(
 
     summary = _summary(frame, config)
     context.log.info(
-        "district assignments: %d voters x %d layers = %d rows", voters_count, len(wanted), len(frame)
+        "district assignments: %d voters x %d layers = %d rows",
+        voters_count,
+        len(wanted),
+        len(frame),
     )
     return MaterializeResult(
         metadata=_metadata(frame, summary),

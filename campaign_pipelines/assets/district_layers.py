@@ -1,6 +1,5 @@
 """District layers: the real district polygons each voter is placed in."""
 
-
 import pandas as pd
 from dagster import (
     AssetCheckSeverity,

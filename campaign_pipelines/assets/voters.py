@@ -1,6 +1,5 @@
 """Voters: the campaign's voter file, read exactly and cleaned into one row per voter."""
 
-
 import pandas as pd
 from dagster import (
     AssetCheckSeverity,
@@ -39,7 +38,7 @@ voter_file = AssetSpec(
 
 VOTER_CHECKS = [
     AssetCheckSpec("voter_ids_are_unique", asset="voters", blocking=True,
-                   description="Each voter id appears once after duplicate registrations are resolved."),
+                   description="Each voter id appears once duplicates are resolved."),
     AssetCheckSpec("phones_are_e164", asset="voters", blocking=True,
                    description="Every phone number kept is in E.164 form (+1NXXNXXXXXX)."),
     AssetCheckSpec("coordinates_inside_state_bounds", asset="voters", blocking=True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -15,7 +15,7 @@ from campaign_pipelines.voterfile.synth import write_synthetic_voter_file
 app = typer.Typer(help="Voter files.")
 
 
-class FileEncoding(str, Enum):
+class FileEncoding(StrEnum):
     utf_8 = "utf-8"
     utf_8_sig = "utf-8-sig"
     cp1252 = "cp1252"

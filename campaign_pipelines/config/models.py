@@ -44,9 +44,7 @@ class VoterFileConfig(_Strict):
         if self.format == "vendor_csv":
             missing = {"voter_id", "first_name", "last_name"} - set(self.columns)
             if missing:
-                raise ValueError(
-                    f"a vendor_csv voter file must map {sorted(missing)} in 'columns'"
-                )
+                raise ValueError(f"a vendor_csv voter file must map {sorted(missing)} in 'columns'")
         return self
 
 

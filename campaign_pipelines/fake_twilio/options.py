@@ -25,8 +25,9 @@ class FakeTwilioOptions:
     ``rate_limit`` is messages per second (``None`` for no limit) with bursts of ``burst``.
     Status callbacks go out ``queued_delay``, then ``sent_delay``, then ``delivered_delay`` seconds
     apart. ``duplicate_callbacks`` posts each callback twice (same idempotency token, as a Twilio
-    retry would); ``reorder_callbacks`` holds a message's callbacks and posts them shuffled by
-    ``callback_seed``. ``record_traffic`` keeps every REST exchange for spec-conformance tests.
+    retry would); ``reorder_callbacks`` holds a message's callbacks and posts them newest first
+    (delivered, sent, queued), the worst order a congested network can produce.
+    ``record_traffic`` keeps every REST exchange for spec-conformance tests.
     """
 
     account_sid: str = LOCAL_ACCOUNT_SID
@@ -39,7 +40,6 @@ class FakeTwilioOptions:
     delivered_delay: float = 0.05
     duplicate_callbacks: bool = False
     reorder_callbacks: bool = False
-    callback_seed: int = 0
     callback_timeout: float = 5.0
     price_per_segment: Decimal = Decimal("0.00790")
     price_unit: str = "USD"

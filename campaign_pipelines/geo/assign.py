@@ -119,14 +119,14 @@ class _Grid:
     owner: np.ndarray
 
     def columns(self, x: np.ndarray) -> np.ndarray:
-        # Floor and clip are monotone, so the points of a segment fall in cells between the
-        # cells of its ends: the property the edge marking below relies on.
-        column = np.floor((x - self.min_x) / self.cell_width)
-        return np.clip(column, 0, self.owner.shape[1] - 1).astype(np.intp)
+        # Truncating and clipping are monotone, so the points of a segment fall in cells between
+        # the cells of its ends: the property the edge marking relies on.
+        column = ((x - self.min_x) / self.cell_width).astype(np.intp)
+        return np.clip(column, 0, self.owner.shape[1] - 1)
 
     def rows(self, y: np.ndarray) -> np.ndarray:
-        row = np.floor((y - self.min_y) / self.cell_height)
-        return np.clip(row, 0, self.owner.shape[0] - 1).astype(np.intp)
+        row = ((y - self.min_y) / self.cell_height).astype(np.intp)
+        return np.clip(row, 0, self.owner.shape[0] - 1)
 
 
 def _coordinates(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -256,29 +256,41 @@ def _crossed_cells(grid: _Grid, geometries: np.ndarray) -> np.ndarray:
     crossed = np.zeros(grid.owner.shape, dtype=bool)
     rings = shapely.get_rings(shapely.get_parts(geometries))
     coords, ring = shapely.get_coordinates(rings, return_index=True)
-    same_ring = ring[1:] == ring[:-1]
-    start, end = coords[:-1][same_ring], coords[1:][same_ring]
-    c0, c1 = grid.columns(start[:, 0]), grid.columns(end[:, 0])
-    r0, r1 = grid.rows(start[:, 1]), grid.rows(end[:, 1])
+    column, row = grid.columns(coords[:, 0]), grid.rows(coords[:, 1])
+    crossed[row, column] = True
 
-    # An edge whose ends are in the same or neighbouring cells stays in that 2x2 block.
-    short = (np.abs(c1 - c0) <= 1) & (np.abs(r1 - r0) <= 1)
-    for column, row in ((c0, r0), (c1, r1), (c0, r1), (c1, r0)):
-        crossed[row[short], column[short]] = True
+    # Edge k runs from vertex k to vertex k + 1. An edge whose ends are in the same or
+    # neighbouring cells stays in their 2 x 2 block: only diagonal steps add cells.
+    edge = np.flatnonzero(ring[1:] == ring[:-1])
+    step_column = np.abs(column[edge + 1] - column[edge])
+    step_row = np.abs(row[edge + 1] - row[edge])
+    diagonal = edge[(step_column == 1) & (step_row == 1)]
+    crossed[row[diagonal], column[diagonal + 1]] = True
+    crossed[row[diagonal + 1], column[diagonal]] = True
 
-    # A longer edge is walked in steps shorter than a cell, each step marking the cells between
-    # its two ends (at most 3 x 3). The step points are rounded, so each is widened by a hair,
-    # far more than rounding can move it and far less than a cell.
-    long = ~short
-    steps = np.maximum(np.abs(c1 - c0), np.abs(r1 - r0))[long] + 2
+    long = (step_column > 1) | (step_row > 1)
+    steps = np.maximum(step_column[long], step_row[long]) + 2
+    _mark_long_edges(crossed, grid, coords[edge[long]], coords[edge[long] + 1], steps)
+    return crossed
+
+
+def _mark_long_edges(
+    crossed: np.ndarray, grid: _Grid, start: np.ndarray, end: np.ndarray, steps: np.ndarray
+) -> None:
+    """Walk each edge in ``steps`` pieces shorter than a cell, marking each piece's cells.
+
+    A piece spans at most 3 x 3 cells. Its end points are rounded, so each is widened by a hair,
+    far more than rounding can move it and far less than a cell.
+    """
     edge = np.repeat(np.arange(len(steps)), steps + 1)
     step = np.arange(len(edge)) - np.repeat(np.cumsum(steps + 1) - (steps + 1), steps + 1)
     t = (step / steps[edge])[:, None]
-    walk = start[long][edge] + (end[long][edge] - start[long][edge]) * t
+    walk = start[edge] + (end[edge] - start[edge]) * t
     hair_x = max(_HAIR * grid.cell_width, _MIN_HAIR_DEGREES)
     hair_y = max(_HAIR * grid.cell_height, _MIN_HAIR_DEGREES)
     low_c, high_c = grid.columns(walk[:, 0] - hair_x), grid.columns(walk[:, 0] + hair_x)
     low_r, high_r = grid.rows(walk[:, 1] - hair_y), grid.rows(walk[:, 1] + hair_y)
+
     a = np.flatnonzero(step < steps[edge])
     b = a + 1
     c_low, c_high = np.minimum(low_c[a], low_c[b]), np.maximum(high_c[a], high_c[b])
@@ -286,4 +298,3 @@ def _crossed_cells(grid: _Grid, geometries: np.ndarray) -> np.ndarray:
     for d_column in range(3):
         for d_row in range(3):
             crossed[np.minimum(r_low + d_row, r_high), np.minimum(c_low + d_column, c_high)] = True
-    return crossed

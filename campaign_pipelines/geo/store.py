@@ -32,7 +32,9 @@ def write_layers(engine: Engine, loads: list[LayerLoad]) -> int:
                     "source_files": "{" + ",".join(f'"{p.name}"' for p in load.source_files) + "}",
                     "repaired": districts["district_id"].isin(repaired).to_numpy(),
                     "area_km2": (load.districts.to_crs(_AREA_CRS).area / 1e6).round(3).to_numpy(),
-                    "geometry_wkb": ["\\x" + w for w in shapely.to_wkb(districts.geometry, hex=True)],
+                    "geometry_wkb": [
+                        "\\x" + w for w in shapely.to_wkb(districts.geometry, hex=True)
+                    ],
                 }
             )
         )

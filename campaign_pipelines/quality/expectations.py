@@ -17,9 +17,9 @@ import pandas as pd
 # GX reports usage to its vendor unless told not to; campaign data never leaves the machine.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-import great_expectations as gx  # noqa: E402
-import great_expectations.expectations as gxe  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+import great_expectations as gx
+import great_expectations.expectations as gxe
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 __all__ = ["Outcome", "gxe", "run_expectation"]
 

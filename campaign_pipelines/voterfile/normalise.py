@@ -162,8 +162,12 @@ def _canonical(
     unparsable = (out["latitude"].notna() & lat.isna()) | (out["longitude"].notna() & lon.isna())
     half = out["latitude"].isna() ^ out["longitude"].isna()
     off_globe = (lat.abs() > 90) | (lon.abs() > 180)
-    fail(unparsable | half | off_globe, "latitude/longitude", "invalid_coordinates",
-         "coordinates must be two numbers, latitude within ±90 and longitude within ±180")  # fmt: skip
+    fail(
+        unparsable | half | off_globe,
+        "latitude/longitude",
+        "invalid_coordinates",
+        "coordinates must be two numbers, latitude within ±90 and longitude within ±180",
+    )
     out["latitude"], out["longitude"] = lat, lon
 
     out["zip_code"] = out["zip_code"].map(_zip5)

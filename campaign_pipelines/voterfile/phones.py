@@ -33,4 +33,6 @@ def normalise_phone(raw: str, region: str = "US") -> PhoneResult:
         return PhoneResult(None, f"not a possible {region} number ({digits} digits)")
     if not phonenumbers.is_valid_number(number):
         return PhoneResult(None, f"not a valid {region} number ({digits} digits)")
-    return PhoneResult(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None)
+    return PhoneResult(
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+    )

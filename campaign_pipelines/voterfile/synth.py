@@ -258,7 +258,7 @@ def _load_geography(config: CampaignConfig) -> _Geography:
     for field, column in _DISTRICT_COLUMNS.items():
         layer = by_field[field]
         frame = _read_layer(config, layer)
-        frame["code"] = _codes(frame[layer.id_columns[-1]], numeric=layer.numeric_id)
+        frame["code"] = _codes(frame[layer.id_columns[-1]], layer=layer)
         districts[column] = frame[["code", "geometry"]]
 
     precincts = None
@@ -313,9 +313,15 @@ def _nc_county_id(geoid: str) -> int:
     return county_id
 
 
-def _codes(values: pd.Series, *, numeric: bool) -> pd.Series:
+def _codes(values: pd.Series, *, layer: DistrictLayerConfig) -> pd.Series:
+    """District codes as NCSBE writes them: numeric ids without leading zeros."""
     text = values.astype(str).str.strip()
-    return text.map(lambda v: str(int(v))) if numeric else text
+    if not layer.numeric_id:
+        return text
+    odd = sorted(set(text[~text.str.fullmatch(r"\d+")]))
+    if odd:
+        raise ValueError(f"district layer {layer.name!r}: expected numeric ids, found {odd[:5]}")
+    return text.astype(int).astype(str)
 
 
 # --- where each row lives -----------------------------------------------------------------------
@@ -399,7 +405,9 @@ def _place_rows(geography: _Geography, home: np.ndarray, rng: np.random.Generato
     return _add_precincts(geography, places)
 
 
-def _points_in(polygon, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _points_in(
+    polygon: shapely.Geometry, k: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """``k`` uniform points inside ``polygon``, in integer micro-degrees."""
     shapely.prepare(polygon)
     minx, miny, maxx, maxy = (round(b * _MICRO) for b in polygon.bounds)

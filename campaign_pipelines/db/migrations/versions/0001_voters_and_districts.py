@@ -105,6 +105,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "district_assignments", "district_layers", "voter_quarantine", "voters", "voter_file_loads",
+        "district_assignments",
+        "district_layers",
+        "voter_quarantine",
+        "voters",
+        "voter_file_loads",
     ):
         op.drop_table(table)

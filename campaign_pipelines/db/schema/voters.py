@@ -1,21 +1,18 @@
-"""Warehouse tables, shared by the pipelines and (later) the link server.
-
-Alembic migrations in ``db/migrations`` own the real schema; these Core tables mirror them so
-queries are written against names that a test keeps in step with the migrations.
-"""
+"""Voters, their quarantine, district layers and assignments (migration 0001)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
     Float,
+    Index,
     Integer,
     LargeBinary,
-    MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
@@ -23,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-metadata = MetaData()
+from campaign_pipelines.db.schema.base import metadata
 
 voter_file_loads = Table(
     "voter_file_loads",
@@ -38,6 +35,9 @@ voter_file_loads = Table(
     Column("rows_accepted", Integer, nullable=False),
     Column("rows_quarantined", Integer, nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(
+        "rows_read = rows_accepted + rows_quarantined", name="voter_file_loads_accounting"
+    ),
 )
 
 voters = Table(
@@ -70,6 +70,7 @@ voters = Table(
     Column("state_house_district", Text),
     Column("latitude", Float),
     Column("longitude", Float),
+    Index("voters_county_fips", "county_fips"),
 )
 
 voter_quarantine = Table(
@@ -85,6 +86,7 @@ voter_quarantine = Table(
     Column("reason", Text, nullable=False),
     Column("detail", Text, nullable=False),
     Column("raw", JSONB, nullable=False),
+    Index("voter_quarantine_load", "load_id", "reason"),
 )
 
 district_layers = Table(
@@ -113,4 +115,8 @@ district_assignments = Table(
     Column("file_district_id", Text),
     Column("agrees", Boolean),
     PrimaryKeyConstraint("voter_id", "layer"),
+    CheckConstraint(
+        "method IN ('spatial', 'voter_file', 'none')", name="district_assignments_method"
+    ),
+    Index("district_assignments_layer", "layer", "district_id"),
 )
