@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from campaign_pipelines.config.base import Strict as _Strict
+from campaign_pipelines.config.links import LinksConfig
+from campaign_pipelines.config.waves import MessagingConfig
 
 
 class CampaignInfo(_Strict):
@@ -92,6 +92,8 @@ class CampaignConfig(_Strict):
     campaign: CampaignInfo
     voter_file: VoterFileConfig
     districts: DistrictsConfig
+    links: LinksConfig = Field(default_factory=LinksConfig)
+    messaging: MessagingConfig = Field(default_factory=MessagingConfig)
     # Filled in by the loader: where the file came from, to resolve relative paths.
     source_path: Path | None = Field(default=None, exclude=True)
 
