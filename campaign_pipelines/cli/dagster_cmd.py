@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import typer
 
@@ -15,7 +17,8 @@ from campaign_pipelines.dagster_env import prepare_dagster_env
 def dagster(ctx: typer.Context) -> None:
     """Run any ``dagster`` command (e.g. ``dev -w workspace.yaml``) with storage configured."""
     env = {**os.environ, **prepare_dagster_env()}
-    executable = shutil.which("dagster")
+    beside_python = Path(sys.executable).with_name("dagster")
+    executable = str(beside_python) if beside_python.exists() else shutil.which("dagster")
     if executable is None:
         raise typer.BadParameter("the dagster command is not installed in this environment")
     # A child process (not exec) so the embedded PostgreSQL is stopped when dagster exits.

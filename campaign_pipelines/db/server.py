@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 DATABASE_URL_ENV = "CAMPAIGN_DATABASE_URL"
 DEFAULT_DATABASE = "campaign"
-DAGSTER_DATABASE = "campaign_dagster"
 
 
 def server_url() -> str:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 POINT_CRS = "EPSG:4326"
 CHUNK_POINTS = 1_000_000
 # Below this many points, building the grid costs more than it saves.
-GRID_MIN_POINTS = 20_000
+GRID_MIN_POINTS = 100_000
 # Finer grids leave fewer points for the exact test but take longer to build. On the North
 # Carolina layers, one cell per two points did best, with no gain beyond 2**19 cells.
 _POINTS_PER_CELL = 2

@@ -454,7 +454,10 @@ def _add_precincts(geography: _Geography, places: pd.DataFrame) -> pd.DataFrame:
     from_polygon = np.zeros(len(places), dtype=bool)
 
     precincts = geography.precincts
-    rows = np.flatnonzero(np.isin(geoid, precincts["geoid"])) if precincts is not None else []
+    covered = (
+        counties.index[counties["geoid"].isin(precincts["geoid"])] if precincts is not None else []
+    )
+    rows = np.flatnonzero(np.isin(position, covered))
     if len(rows):
         points = _points(lon[rows], lat[rows])
         hit = _polygon_of(points, precincts)
@@ -599,7 +602,7 @@ def _ncids(n: int, rng: np.random.Generator) -> np.ndarray:
     values = _unique_ints(n, 26 * 26 * 10**6, rng)
     letters = np.array([chr(65 + i) for i in range(26)], dtype=object)
     prefix = letters[values // 26_000_000] + letters[(values // 10**6) % 26]
-    return prefix + np.char.zfill((values % 10**6).astype(str), 6).astype(object)
+    return prefix + np.array([f"{v:06d}" for v in (values % 10**6).tolist()], dtype=object)
 
 
 def _unique_ints(n: int, space: int, rng: np.random.Generator) -> np.ndarray:
@@ -661,9 +664,9 @@ def _assemble(
     precinct = places["precinct_abbrv"].to_numpy(dtype=object)
 
     columns = {
-        "county_id": counties["county_id"].to_numpy()[position].astype(str),
+        "county_id": _NUMBERS[counties["county_id"].to_numpy()[position]],
         "county_desc": county_desc,
-        "voter_reg_num": np.char.zfill(_unique_ints(n, 10**9, rng).astype(str), 12),
+        "voter_reg_num": np.array([f"{v:012d}" for v in _unique_ints(n, 10**9, rng).tolist()]),
         "ncid": person["ncid"],
         "last_name": person["last"],
         "first_name": person["first"],
@@ -682,8 +685,8 @@ def _assemble(
         "ethnic_code": person["ethnicity"],
         "party_cd": person["party"],
         "gender_code": person["gender"],
-        "birth_year": person["birth_year"].astype(str),
-        "age_at_year_end": (_SNAPSHOT_YEAR - person["birth_year"]).astype(str),
+        "birth_year": _NUMBERS[person["birth_year"]],
+        "age_at_year_end": _NUMBERS[_SNAPSHOT_YEAR - person["birth_year"]],
         "birth_state": person["birth_state"],
         "drivers_lic": person["drivers_lic"],
         "precinct_abbrv": precinct,
@@ -716,9 +719,9 @@ def _addresses(
     n: int, pools: dict[str, np.ndarray], messy: _Messiness, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """The clean street address (reused for mail) and the residence one with its quirks."""
-    number = rng.integers(100, 9999, size=n).astype(str).astype(object)
+    number = _NUMBERS[rng.integers(100, 9999, size=n)]
     street = _draw(pools["streets"], n, rng)
-    unit = rng.integers(1, 40, size=n).astype(str).astype(object)
+    unit = _NUMBERS[rng.integers(1, 40, size=n)]
     address = number + " " + street
     apartment = rng.random(n) < 0.08
     address[apartment] = address[apartment] + " APT " + unit[apartment]
@@ -738,7 +741,7 @@ def _mailing(
 ) -> dict[str, np.ndarray]:
     n = len(address)
     kind = _pick({"same": 0.85, "po_box": 0.08, "none": 0.07}, n, rng)
-    po_box = "PO BOX " + rng.integers(1, 9999, size=n).astype(str).astype(object)
+    po_box = "PO BOX " + _NUMBERS[rng.integers(1, 9999, size=n)]
     has_mail = kind != "none"
     blank = np.full(n, "", dtype=object)
     return {
@@ -780,7 +783,7 @@ def _registration_dates(
     year = day.astype("datetime64[Y]").astype(np.int64) + 1970
     month = day.astype("datetime64[M]").astype(np.int64) % 12 + 1
     day_of_month = (day - day.astype("datetime64[M]")).astype(np.int64) + 1
-    return _TWO_DIGITS[month] + "/" + _TWO_DIGITS[day_of_month] + "/" + year.astype(str)
+    return _TWO_DIGITS[month] + "/" + _TWO_DIGITS[day_of_month] + "/" + _NUMBERS[year]
 
 
 def _make_stale(
@@ -829,7 +832,9 @@ def _write(output: Path, columns: dict[str, np.ndarray], encoding: str) -> None:
 
 # --- sampling helpers ---------------------------------------------------------------------------
 
+# Lookup tables: indexing them is far quicker than formatting a million integers.
 _TWO_DIGITS = np.array([f"{v:02d}" for v in range(100)], dtype=object)
+_NUMBERS = np.array([str(v) for v in range(10_000)], dtype=object)
 
 
 def _pick(shares: dict[str, float], n: int, rng: np.random.Generator) -> np.ndarray:
