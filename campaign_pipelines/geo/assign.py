@@ -17,7 +17,8 @@ Every point gets exactly one district or None, never two:
 "Smallest" is plain string order: ``"10"`` sorts before ``"9"``, ``"001-06W"`` before
 ``"001-07"``. In a layer without overlaps no point is inside two polygons, so the rule reads: among
 the polygons that cover the point, the smallest district id. A point on the edge shared by
-districts ``"3"`` and ``"4"`` belongs to ``"3"``; on the corner of ``"1"`` to ``"4"``, to ``"1"``.
+districts ``"3"`` and ``"4"`` belongs to ``"3"``; a point where ``"1"``, ``"2"``, ``"3"`` and
+``"4"`` meet belongs to ``"1"``.
 
 How it is fast
 --------------
