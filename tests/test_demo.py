@@ -7,6 +7,9 @@ import sys
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from campaign_pipelines.db.session import engine_for
 
 
 @pytest.mark.slow
@@ -42,3 +45,8 @@ def test_demo_prints_totals_that_match_the_database(engine, database_url, tmp_pa
     assert re.search(rf"│ congressional\s+│\s+14 │\s+{spatial:,} │", out)
     assert "FAIL" not in out
     assert (tmp_path / "state" / "dagster" / "dagster.yaml").is_file()
+    # Dagster's runs live in PostgreSQL (dagster-postgres), beside the warehouse.
+    dagster_url = make_url(database_url).set(database=f"{make_url(database_url).database}_dagster")
+    with engine_for(dagster_url.render_as_string(hide_password=False)).connect() as conn:
+        runs = conn.execute(text("SELECT pipeline_name, status FROM runs")).all()
+    assert ("voters_and_districts_job", "SUCCESS") in runs
