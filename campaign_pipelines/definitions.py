@@ -6,11 +6,14 @@ import os
 
 from dagster import Definitions, EnvVar
 
+from campaign_pipelines.assets.destination_catalog import destination_catalog
 from campaign_pipelines.assets.district_assignments import district_assignments
 from campaign_pipelines.assets.district_layers import district_layers
+from campaign_pipelines.assets.links import links
+from campaign_pipelines.assets.voter_routes import voter_routes
 from campaign_pipelines.assets.voters import voter_file, voters
 from campaign_pipelines.db.server import DATABASE_URL_ENV
-from campaign_pipelines.jobs import voters_and_districts_job
+from campaign_pipelines.jobs import links_job, routing_job, voters_and_districts_job
 from campaign_pipelines.resources import CampaignConfigResource, PostgresResource
 
 
@@ -28,7 +31,15 @@ def _campaign() -> CampaignConfigResource:
 
 
 defs = Definitions(
-    assets=[voter_file, voters, district_layers, district_assignments],
-    jobs=[voters_and_districts_job],
+    assets=[
+        voter_file,
+        voters,
+        district_layers,
+        district_assignments,
+        destination_catalog,
+        voter_routes,
+        links,
+    ],
+    jobs=[voters_and_districts_job, routing_job, links_job],
     resources={"postgres": _postgres(), "campaign": _campaign()},
 )

@@ -9,3 +9,15 @@ voters_and_districts_job = define_asset_job(
     selection=AssetSelection.assets("voters", "district_layers", "district_assignments"),
     description="Ingest the voter file and place every voter in their districts.",
 )
+
+routing_job = define_asset_job(
+    "routing_job",
+    selection=AssetSelection.assets("destination_catalog", "voter_routes"),
+    description="Rebuild the destination catalog and each voter's destination per route.",
+)
+
+links_job = define_asset_job(
+    "links_job",
+    selection=AssetSelection.assets("links"),
+    description="Mint (or reuse) one short link per voter and route for a wave.",
+)

@@ -10,6 +10,9 @@ EXPECTED_ASSETS = {
     "voters": "voters",
     "district_layers": "districts",
     "district_assignments": "districts",
+    "destination_catalog": "routing",
+    "voter_routes": "routing",
+    "links": "links",
 }
 EXPECTED_CHECKS = {
     "voters": {
@@ -21,11 +24,24 @@ EXPECTED_CHECKS = {
         "one_district_per_voter_per_layer", "voters_have_a_district",
         "districts_agree_with_voter_file",
     },
+    "destination_catalog": {
+        "precincts_have_a_polling_place_or_fallback", "destinations_are_allowlisted_https",
+    },
+    "voter_routes": {
+        "every_voter_has_every_route", "every_voter_route_has_a_destination", "fallbacks_say_why",
+    },
+    "links": {
+        "link_codes_are_unique", "destinations_are_allowlisted_https",
+        "every_voter_has_a_link_per_route", "no_voter_link_without_a_wave",
+    },
 }  # fmt: skip
 BLOCKING = {
     "voter_ids_are_unique", "phones_are_e164", "coordinates_inside_state_bounds",
     "rows_are_all_accounted_for", "geometries_are_valid", "one_district_per_voter_per_layer",
     "voters_have_a_district",
+    "precincts_have_a_polling_place_or_fallback", "destinations_are_allowlisted_https",
+    "every_voter_has_every_route", "every_voter_route_has_a_destination", "fallbacks_say_why",
+    "link_codes_are_unique", "every_voter_has_a_link_per_route", "no_voter_link_without_a_wave",
 }  # fmt: skip
 
 
@@ -60,7 +76,9 @@ def test_definitions_checks_and_blocking():
 
 
 def test_definitions_jobs():
-    assert {job.name for job in defs.resolve_all_job_defs()} >= {"voters_and_districts_job"}
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {
+        "voters_and_districts_job", "routing_job", "links_job",
+    }  # fmt: skip
 
 
 def test_definitions_validate_through_cli():

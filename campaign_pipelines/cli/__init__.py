@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from campaign_pipelines.cli import dagster_cmd, data, db, demo, fake_twilio, voters
+from campaign_pipelines.cli import dagster_cmd, data, db, demo, fake_twilio, links, voters
 
 app = typer.Typer(
     name="campaign",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(voters.app, name="voters")
 app.add_typer(data.app, name="data")
+app.add_typer(links.app, name="links")
 app.command("fake-twilio")(fake_twilio.fake_twilio)
 app.command("demo")(demo.demo)
 app.command(

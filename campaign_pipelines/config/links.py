@@ -11,6 +11,7 @@ the config is loaded and names the route and rule that hold a bad URL.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Literal
 
@@ -26,6 +27,13 @@ SPECIAL_SELECTORS = ("state", "region")
 # Paths the link server answers itself; a vanity code may not take them.
 RESERVED_CODES = frozenset({"api", "healthz", "health", "static", "twilio", "zip", "robots.txt"})
 MINTED_CODE_LENGTH = 9
+
+
+def _utm_tags(utm: dict[str, str]) -> dict[str, str]:
+    bad = [key for key in utm if not re.fullmatch(r"utm_[a-z_]{1,30}", key)]
+    if bad:
+        raise ValueError(f"UTM tags must be named utm_* in lower case: {bad}")
+    return utm
 
 
 class TimeWindow(Strict):
@@ -79,10 +87,7 @@ class RouteConfig(Strict):
     @field_validator("utm")
     @classmethod
     def _utm_keys(cls, utm: dict[str, str]) -> dict[str, str]:
-        bad = [key for key in utm if not key.startswith("utm_")]
-        if bad:
-            raise ValueError(f"UTM tags must be named utm_*: {bad}")
-        return utm
+        return _utm_tags(utm)
 
     @field_validator("rules")
     @classmethod
@@ -104,6 +109,11 @@ class Placement(Strict):
     code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$")
     utm: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("utm")
+    @classmethod
+    def _utm_keys(cls, utm: dict[str, str]) -> dict[str, str]:
+        return _utm_tags(utm)
+
     @field_validator("code")
     @classmethod
     def _vanity_cannot_clash(cls, code: str | None) -> str | None:
@@ -122,14 +132,17 @@ class PollingPlacesConfig(Strict):
     """Where polling places come from and which page a voter lands on for theirs.
 
     ``page: campaign`` is the campaign's own page on the link server (name, address, hours and a
-    map link); ``page: official`` sends to ``official_lookup_url``. ``sources`` are read in order
-    and the first that knows a precinct wins: ``ncsbe`` (NCSBE polling-place list), ``vip3``
-    (VIP 3.0 flat-file folder), ``vip5_csv`` (VIP 5.x CSV folder) or ``vip5_xml`` (VIP 5.x XML).
+    map link); ``page: official`` sends to ``official_lookup_url``. ``election_day_hours`` is
+    shown where a feed gives no hours (NC polls are open 6:30 a.m. to 7:30 p.m. by statute).
+    ``sources`` are read in order and the first that knows a precinct wins: ``ncsbe`` (NCSBE
+    polling-place list), ``vip3`` (VIP 3.0 flat-file folder), ``vip5_csv`` (VIP 5.x CSV folder)
+    or ``vip5_xml`` (VIP 5.x XML file).
     """
 
     page: Literal["campaign", "official"] = "campaign"
     official_lookup_url: str | None = None
     maps_search_url: str = "https://www.google.com/maps/search/?api=1&query="
+    election_day_hours: str | None = None
     sources: list[dict[Literal["ncsbe", "vip3", "vip5_csv", "vip5_xml"], str]] = Field(
         default_factory=list
     )

@@ -88,7 +88,7 @@ def merge_utm(url: str, utm: Mapping[str, str]) -> str:
     if not utm:
         return url
     head, hash_mark, fragment = url.partition("#")
-    base, question, query = head.partition("?")
+    base, _, query = head.partition("?")
     written: set[str] = set()
     segments = []
     for segment in query.split("&") if query else []:

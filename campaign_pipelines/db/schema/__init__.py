@@ -4,6 +4,18 @@ Alembic migrations in ``db/migrations`` own the real schema; these Core tables m
 queries are written against names, and a test keeps the two in step. One module per area.
 """
 
+from campaign_pipelines.db.schema.attribution import (
+    action_imports,
+    action_quarantine,
+    action_touches,
+    actions,
+    attribution_actions,
+    attribution_funnel,
+    click_events,
+    click_ingest_state,
+    delivery_statuses,
+    holdout_lift,
+)
 from campaign_pipelines.db.schema.base import metadata
 from campaign_pipelines.db.schema.link_server import (
     clicks,
@@ -24,15 +36,26 @@ from campaign_pipelines.db.schema.waves import (
     holdout_assignments,
     sends,
     suppressions,
+    wave_audience,
     wave_messages,
 )
 
 __all__ = [
+    "action_imports",
+    "action_quarantine",
+    "action_touches",
+    "actions",
+    "attribution_actions",
+    "attribution_funnel",
+    "click_events",
+    "click_ingest_state",
     "clicks",
+    "delivery_statuses",
     "destinations",
     "district_assignments",
     "district_layers",
     "holdout_assignments",
+    "holdout_lift",
     "inbound_messages",
     "links",
     "message_statuses",
@@ -46,5 +69,6 @@ __all__ = [
     "voter_quarantine",
     "voter_routes",
     "voters",
+    "wave_audience",
     "wave_messages",
 ]

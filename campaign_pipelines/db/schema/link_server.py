@@ -45,6 +45,8 @@ message_statuses = Table(
     Column("to_phone", Text),
     Column("delivered_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("link_id", BigInteger),
+    Index("message_statuses_link", "link_id"),
 )
 
 status_callbacks = Table(

@@ -1,4 +1,4 @@
-"""Destinations, routes, voter routes and links (migration 0002)."""
+"""Destinations, routes, the link policy, ZIP districts, voter routes and links (migration 0002)."""
 
 from sqlalchemy import (
     BigInteger,
@@ -8,14 +8,16 @@ from sqlalchemy import (
     DateTime,
     Float,
     Index,
+    Integer,
     PrimaryKeyConstraint,
+    SmallInteger,
     Table,
     Text,
     UniqueConstraint,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from campaign_pipelines.db.schema.base import metadata
 
@@ -28,6 +30,7 @@ destinations = Table(
     Column("url", Text),
     Column("address", Text),
     Column("hours", Text),
+    Column("maps_url", Text),
     Column("county_fips", Text),
     Column("precinct_key", Text),
     Column("latitude", Float),
@@ -42,8 +45,32 @@ routes = Table(
     metadata,
     Column("route", Text, primary_key=True),
     Column("rules", JSONB, nullable=False),
+    Column("fallback_key", Text, nullable=False),
     Column("utm", JSONB, nullable=False, server_default="{}"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+link_policy = Table(
+    "link_policy",
+    metadata,
+    Column("policy_id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("base_url", Text, nullable=False),
+    Column("allowed_domains", ARRAY(Text), nullable=False),
+    Column("timezone", Text, nullable=False),
+    Column("state", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("policy_id = 1", name="link_policy_single_row"),
+)
+
+zip_districts = Table(
+    "zip_districts",
+    metadata,
+    Column("zip_code", Text, nullable=False),
+    Column("attribute", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("voters", Integer, nullable=False),
+    Column("share", Float, nullable=False),
+    PrimaryKeyConstraint("zip_code", "attribute"),
 )
 
 voter_routes = Table(
@@ -56,6 +83,7 @@ voter_routes = Table(
     Column("is_fallback", Boolean, nullable=False),
     Column("fallback_reason", Text),
     Column("timezone", Text),
+    Column("context", JSONB, nullable=False, server_default="{}"),
     PrimaryKeyConstraint("voter_id", "route"),
 )
 
@@ -74,6 +102,7 @@ links = Table(
     Column("destination_url", Text),
     Column("utm", JSONB, nullable=False, server_default="{}"),
     Column("timezone", Text),
+    Column("context", JSONB, nullable=False, server_default="{}"),
     Column("status", Text, nullable=False, server_default="active"),
     Column("expires_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

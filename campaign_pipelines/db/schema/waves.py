@@ -1,10 +1,11 @@
-"""Suppressions, holdout arms, wave messages and sends (migration 0004)."""
+"""Suppressions, holdout arms, wave audiences, wave messages and sends (migration 0004)."""
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     Index,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -33,9 +34,20 @@ holdout_assignments = Table(
     Column("voter_id", Text, nullable=False),
     Column("arm", Text, nullable=False),
     Column("stratum", Text),
+    Column("draw", Float, nullable=False),
     Column("assigned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("campaign_id", "voter_id"),
     CheckConstraint("arm IN ('treatment', 'holdout')", name="holdout_arm"),
+)
+
+wave_audience = Table(
+    "wave_audience",
+    metadata,
+    Column("wave_id", Text, nullable=False),
+    Column("voter_id", Text, nullable=False),
+    Column("exclusion", Text),
+    Column("stratum", Text),
+    PrimaryKeyConstraint("wave_id", "voter_id"),
 )
 
 wave_messages = Table(
@@ -50,6 +62,7 @@ wave_messages = Table(
     Column("encoding", Text, nullable=False),
     Column("segments", SmallInteger, nullable=False),
     Column("timezone", Text),
+    Column("home_state", Text),
     PrimaryKeyConstraint("wave_id", "voter_id"),
 )
 
@@ -80,4 +93,6 @@ sends = Table(
     Index("sends_message_sid", "message_sid", unique=True,
           postgresql_where=text("message_sid IS NOT NULL")),
     Index("sends_wave_state", "wave_id", "state"),
+    Index("sends_due", "wave_id", "not_before", "send_id",
+          postgresql_where=text("state IN ('planned', 'deferred')")),
 )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Destinations, routes, voter routes and links (one short code per wave, voter and route).
+"""Destinations, routes, link policy, ZIP districts, voter routes and links (one short code per
+wave, voter and route).
 
 Revision ID: 0002
 Revises: 0001
@@ -24,6 +25,7 @@ def upgrade() -> None:
         sa.Column("url", sa.Text),
         sa.Column("address", sa.Text),
         sa.Column("hours", sa.Text),
+        sa.Column("maps_url", sa.Text),
         sa.Column("county_fips", sa.Text),
         sa.Column("precinct_key", sa.Text),
         sa.Column("latitude", sa.Float),
@@ -38,10 +40,35 @@ def upgrade() -> None:
         "routes",
         sa.Column("route", sa.Text, primary_key=True),
         sa.Column("rules", postgresql.JSONB, nullable=False),
+        sa.Column("fallback_key", sa.Text, nullable=False),
         sa.Column("utm", postgresql.JSONB, nullable=False, server_default="{}"),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
                   server_default=sa.func.now()),
     )  # fmt: skip
+    # What the click-time resolver trusts: the allow-list, the link server's own base URL (for
+    # the campaign's polling-place pages) and the zone for links without a voter.
+    op.create_table(
+        "link_policy",
+        sa.Column("policy_id", sa.SmallInteger, primary_key=True, autoincrement=False),
+        sa.Column("base_url", sa.Text, nullable=False),
+        sa.Column("allowed_domains", postgresql.ARRAY(sa.Text), nullable=False),
+        sa.Column("timezone", sa.Text, nullable=False),
+        sa.Column("state", sa.Text),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+        sa.CheckConstraint("policy_id = 1", name="link_policy_single_row"),
+    )  # fmt: skip
+    # ZIP -> most common district (per layer, county, state, zone) among the voters with that
+    # ZIP: there are no ZCTA polygons, so shared links route a typed ZIP through this.
+    op.create_table(
+        "zip_districts",
+        sa.Column("zip_code", sa.Text, nullable=False),
+        sa.Column("attribute", sa.Text, nullable=False),
+        sa.Column("value", sa.Text, nullable=False),
+        sa.Column("voters", sa.Integer, nullable=False),
+        sa.Column("share", sa.Float, nullable=False),
+        sa.PrimaryKeyConstraint("zip_code", "attribute"),
+    )
     op.create_table(
         "voter_routes",
         sa.Column("voter_id", sa.Text, nullable=False),
@@ -51,6 +78,7 @@ def upgrade() -> None:
         sa.Column("is_fallback", sa.Boolean, nullable=False),
         sa.Column("fallback_reason", sa.Text),
         sa.Column("timezone", sa.Text),
+        sa.Column("context", postgresql.JSONB, nullable=False, server_default="{}"),
         sa.PrimaryKeyConstraint("voter_id", "route"),
     )
     op.create_table(
@@ -67,6 +95,9 @@ def upgrade() -> None:
         sa.Column("destination_url", sa.Text),
         sa.Column("utm", postgresql.JSONB, nullable=False, server_default="{}"),
         sa.Column("timezone", sa.Text),
+        # The voter's attributes the route's rules read (district ids, county, precinct), so
+        # click-time rules decide without a lookup.
+        sa.Column("context", postgresql.JSONB, nullable=False, server_default="{}"),
         sa.Column("status", sa.Text, nullable=False, server_default="active"),
         sa.Column("expires_at", sa.DateTime(timezone=True)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
@@ -89,5 +120,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("links", "voter_routes", "routes", "destinations"):
+    tables = ("links", "voter_routes", "zip_districts", "link_policy", "routes", "destinations")
+    for table in tables:
         op.drop_table(table)

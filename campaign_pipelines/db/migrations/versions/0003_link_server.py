@@ -42,7 +42,10 @@ def upgrade() -> None:
         sa.Column("to_phone", sa.Text),
         sa.Column("delivered_at", sa.DateTime(timezone=True)),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        # The link texted in this message (from sends), so a click can be timed against delivery.
+        sa.Column("link_id", sa.BigInteger),
     )
+    op.create_index("message_statuses_link", "message_statuses", ["link_id"])
     op.create_table(
         "status_callbacks",
         sa.Column("callback_id", sa.BigInteger, primary_key=True, autoincrement=True),

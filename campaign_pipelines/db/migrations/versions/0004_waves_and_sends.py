@@ -1,4 +1,4 @@
-"""Suppressions, holdout arms, rendered wave messages and sends (intent recorded first).
+"""Suppressions, holdout arms, wave audiences, rendered wave messages and sends (intent first).
 
 Revision ID: 0004
 Revises: 0003
@@ -29,11 +29,21 @@ def upgrade() -> None:
         sa.Column("voter_id", sa.Text, nullable=False),
         sa.Column("arm", sa.Text, nullable=False),
         sa.Column("stratum", sa.Text),
+        sa.Column("draw", sa.Float, nullable=False),
         sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False,
                   server_default=sa.func.now()),
         sa.PrimaryKeyConstraint("campaign_id", "voter_id"),
         sa.CheckConstraint("arm IN ('treatment', 'holdout')", name="holdout_arm"),
     )  # fmt: skip
+    # Everyone a wave's district filters reached, and why each one excluded was (NULL: eligible).
+    op.create_table(
+        "wave_audience",
+        sa.Column("wave_id", sa.Text, nullable=False),
+        sa.Column("voter_id", sa.Text, nullable=False),
+        sa.Column("exclusion", sa.Text),
+        sa.Column("stratum", sa.Text),
+        sa.PrimaryKeyConstraint("wave_id", "voter_id"),
+    )
     op.create_table(
         "wave_messages",
         sa.Column("wave_id", sa.Text, nullable=False),
@@ -45,6 +55,7 @@ def upgrade() -> None:
         sa.Column("encoding", sa.Text, nullable=False),
         sa.Column("segments", sa.SmallInteger, nullable=False),
         sa.Column("timezone", sa.Text),
+        sa.Column("home_state", sa.Text),
         sa.PrimaryKeyConstraint("wave_id", "voter_id"),
     )
     op.create_table(
@@ -75,8 +86,11 @@ def upgrade() -> None:
     op.create_index("sends_message_sid", "sends", ["message_sid"], unique=True,
                     postgresql_where=sa.text("message_sid IS NOT NULL"))  # fmt: skip
     op.create_index("sends_wave_state", "sends", ["wave_id", "state"])
+    # The sender's queue: intents still to send, earliest due first.
+    op.create_index("sends_due", "sends", ["wave_id", "not_before", "send_id"],
+                    postgresql_where=sa.text("state IN ('planned', 'deferred')"))  # fmt: skip
 
 
 def downgrade() -> None:
-    for table in ("sends", "wave_messages", "holdout_assignments", "suppressions"):
+    for table in ("sends", "wave_messages", "wave_audience", "holdout_assignments", "suppressions"):
         op.drop_table(table)

@@ -1,0 +1,71 @@
+"""One click as the server writes it: a ``clicks`` row, plus the evidence behind its label.
+
+A named tuple rather than a dataclass: one is built per request, and a tuple is built fastest.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from campaign_pipelines.db.schema import clicks
+from campaign_pipelines.rules.bots import classify_click
+
+# Every column but the serial key, in table order; the server mints click_uuid itself so that a
+# click written twice (a commit whose answer was lost, then the spool) is stored once.
+CLICK_COLUMNS = tuple(column.name for column in clicks.columns if column.name != "click_id")
+
+
+def new_click_uuid() -> str:
+    """128 random bits as 32 hex digits, which PostgreSQL reads as a ``uuid``."""
+    return os.urandom(16).hex()
+
+
+class ClickRecord(NamedTuple):
+    click_uuid: str
+    link_id: int
+    clicked_at: datetime
+    method: str
+    user_agent: str | None
+    referer: str | None
+    ip_hash: str | None
+    is_human: bool
+    reason: str
+    destination_url: str | None
+    zip_code: str | None
+    # Evidence kept for relabelling when the delivery time is read at write time; not a column.
+    seen_recently: bool = False
+
+    def row(self) -> tuple[Any, ...]:
+        return self[:_COLUMN_COUNT]
+
+    def with_delivery(self, delivered_at: datetime, *, too_soon_seconds: float) -> ClickRecord:
+        """The click relabelled now that its text's delivery time is known."""
+        verdict = classify_click(
+            self.method,
+            self.user_agent,
+            seconds_since_delivery=(self.clicked_at - delivered_at).total_seconds(),
+            seen_recently=self.seen_recently,
+            too_soon_seconds=too_soon_seconds,
+        )
+        return self._replace(is_human=verdict.is_human, reason=verdict.reason)
+
+    def to_json(self) -> dict[str, Any]:
+        data = self._asdict()
+        data["clicked_at"] = self.clicked_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClickRecord:
+        values = {name: data.get(name) for name in cls._fields}
+        values["click_uuid"] = str(data["click_uuid"])
+        values["link_id"] = int(data["link_id"])
+        values["clicked_at"] = datetime.fromisoformat(data["clicked_at"])
+        values["seen_recently"] = bool(data.get("seen_recently"))
+        return cls(**values)
+
+
+_COLUMN_COUNT = len(CLICK_COLUMNS)
+if ClickRecord._fields[:_COLUMN_COUNT] != CLICK_COLUMNS:
+    raise RuntimeError(f"ClickRecord fields {ClickRecord._fields} do not match {CLICK_COLUMNS}")

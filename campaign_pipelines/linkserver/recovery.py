@@ -1,0 +1,70 @@
+"""Bringing spooled clicks home: probe PostgreSQL while it is away, replay the spool on return.
+
+While the breaker is open the task probes once a second. When PostgreSQL answers, the breaker
+closes (new clicks go straight to it again) and the spool is replayed. While all is well it still
+looks at the spool folder every few seconds, for files left by a worker that died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from psycopg_pool import AsyncConnectionPool
+
+from campaign_pipelines.linkserver.clicks import ClickWriter
+from campaign_pipelines.linkserver.database import UNREACHABLE, DatabaseState
+from campaign_pipelines.linkserver.spool import Spool
+
+log = logging.getLogger(__name__)
+
+PROBE_INTERVAL_SECONDS = 1.0
+SWEEP_INTERVAL_SECONDS = 5.0
+
+
+class Recovery:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        state: DatabaseState,
+        writer: ClickWriter,
+        spool: Spool,
+        *,
+        timeout: float,
+    ) -> None:
+        self._pool = pool
+        self._state = state
+        self._writer = writer
+        self._spool = spool
+        self._timeout = timeout
+
+    async def run_forever(self) -> None:
+        while True:
+            if self._state.reachable:
+                await self.replay()
+                await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+                continue
+            await asyncio.sleep(PROBE_INTERVAL_SECONDS)
+            if await self.probe():
+                self._state.mark_up()
+                await self.replay()
+
+    async def probe(self) -> bool:
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._pool.connection(timeout=self._timeout) as conn:
+                    await conn.execute("SELECT 1")
+        except UNREACHABLE:
+            return False
+        return True
+
+    async def replay(self) -> None:
+        if not self._spool.files():
+            return
+        try:
+            stored = await self._writer.replay_spool()
+        except UNREACHABLE as e:
+            self._state.mark_down(e)
+            return
+        if stored:
+            log.info("spool replay stored %d clicks", stored)

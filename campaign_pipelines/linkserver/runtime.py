@@ -1,0 +1,138 @@
+"""One worker's moving parts, started by the app's lifespan and stopped after its last request.
+
+Start-up order matters: the spool folder must be writable before the first click is accepted,
+and the leftovers of a worker that died are replayed as soon as PostgreSQL answers. Shutdown
+drains the click batcher first, so every click already accepted is committed (or spooled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from campaign_pipelines.db.server import normalise_url
+from campaign_pipelines.linkserver.batcher import GroupBatcher
+from campaign_pipelines.linkserver.cache import LinkCache, LinkDirectory
+from campaign_pipelines.linkserver.clicks import ClickWriter
+from campaign_pipelines.linkserver.database import UNREACHABLE, DatabaseState, create_pool
+from campaign_pipelines.linkserver.places import PollingPlacePages
+from campaign_pipelines.linkserver.privacy import ClientAddresses, IpHasher
+from campaign_pipelines.linkserver.records import ClickRecord
+from campaign_pipelines.linkserver.recovery import Recovery
+from campaign_pipelines.linkserver.redirects import Redirects
+from campaign_pipelines.linkserver.repeats import RepeatWindow
+from campaign_pipelines.linkserver.resolution import CurrentResolver
+from campaign_pipelines.linkserver.settings import LinkServerSettings
+from campaign_pipelines.linkserver.spool import Spool
+from campaign_pipelines.linkserver.webhooks import TwilioWebhooks
+from campaign_pipelines.routing.resolve import load_resolver
+
+log = logging.getLogger(__name__)
+
+
+class LinkServer:
+    """Built without I/O when the app is created; ``start`` and ``stop`` run in the worker."""
+
+    def __init__(self, settings: LinkServerSettings) -> None:
+        self.settings = settings
+        url = settings.resolved_database_url()
+        timeout = settings.db_write_timeout_seconds
+        self.state = DatabaseState()
+        self.pool = create_pool(url, timeout=timeout, writers=settings.group_commit_concurrency)
+        self.spool = Spool(settings.spool_dir)
+        self.writer = ClickWriter(
+            self.pool,
+            self.spool,
+            self.state,
+            timeout=timeout,
+            too_soon_seconds=settings.too_soon_seconds,
+        )
+        self.clicks: GroupBatcher[ClickRecord, None] = GroupBatcher(
+            self.writer.write,
+            name="click-commits",
+            max_batch=settings.group_commit_max_batch,
+            max_delay=settings.group_commit_max_delay_ms / 1000,
+            concurrency=settings.group_commit_concurrency,
+        )
+        cache = LinkCache(
+            size=settings.cache_size,
+            ttl=settings.cache_ttl_seconds,
+            miss_size=settings.miss_cache_size,
+            miss_ttl=settings.miss_cache_ttl_seconds,
+        )
+        self.directory = LinkDirectory(self.pool, self.state, cache, timeout=timeout)
+        self.resolver = CurrentResolver(
+            load_resolver,
+            normalise_url(url),
+            refresh_seconds=settings.resolver_refresh_seconds,
+        )
+        self.recovery = Recovery(self.pool, self.state, self.writer, self.spool, timeout=timeout)
+        self.webhooks = TwilioWebhooks(
+            self.pool,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            public_base=settings.public_base,
+        )
+        self.places = PollingPlacePages(self.pool, maps_search_url=str(settings.maps_search_url))
+        self.redirects = Redirects(
+            directory=self.directory,
+            resolver=self.resolver,
+            clicks=self.clicks,
+            repeats=RepeatWindow(settings.repeat_window_seconds),
+            addresses=ClientAddresses(settings.trusted_proxies),
+            hasher=IpHasher(settings.ip_hash_key.get_secret_value().encode()),
+            own_base=settings.public_base,
+            too_soon_seconds=settings.too_soon_seconds,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.spool.open()
+        await self.pool.open(wait=True, timeout=self.settings.db_write_timeout_seconds * 5)
+        await self.webhooks.start()
+        self.clicks.start()
+        self.directory.start()
+        warmed = await self.directory.warm(self.settings.cache_warm)
+        if not await self.resolver.load():
+            log.warning("started without routes; links answer 503 until they load")
+        self._spawn(self.recovery.run_forever, "spool-recovery")
+        self._spawn(self.resolver.refresh_forever, "resolver-refresh")
+        log.info("link server worker ready: %d links cached", warmed)
+
+    async def stop(self) -> None:
+        await self.clicks.close()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.state.reachable:
+            with contextlib.suppress(*UNREACHABLE):
+                await self.writer.replay_spool()
+        await self.spool.seal()
+        await self.directory.close()
+        await self.pool.close()
+        writer = self.writer
+        log.info(
+            "link server worker stopped: %d clicks committed in %d batches (%.1f ms each),"
+            " %d spooled",
+            writer.committed,
+            writer.batches,
+            1000 * writer.commit_seconds / max(1, writer.batches),
+            writer.spooled,
+        )
+
+    async def health(self) -> dict[str, Any]:
+        reachable = await self.recovery.probe()
+        return {
+            "status": "ok" if reachable else "degraded",
+            "database": "reachable" if reachable else "unreachable",
+            "spool_files": len(self.spool.files()),
+            "cached_links": self.directory.cached,
+            "pending_clicks": self.clicks.pending,
+        }
+
+    def _spawn(self, work: Callable[[], Any], name: str) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(work(), name=name))

@@ -1,0 +1,178 @@
+"""Twilio's webhooks: delivery status callbacks and inbound replies (STOP, START, HELP…).
+
+Both are form posts signed with ``X-Twilio-Signature``. The signature covers the URL Twilio
+called, so it is checked against ``PUBLIC_BASE_URL`` plus the path, never against the URL this
+process saw: behind a TLS-terminating proxy those differ in scheme, host and port. A request
+that fails the check gets 403 and writes nothing.
+
+Statuses only move forward (``STATUS_RANK``): Twilio may post ``sent`` after ``delivered`` or
+post a status twice, and the stored status stays the furthest one. Every callback is also kept
+as it came in ``status_callbacks``. Every inbound message is kept in ``inbound_messages``; an
+opt-out or opt-in keyword (``rules.optout``) updates ``opt_outs`` in the same transaction, once
+per message SID, so Twilio retrying a webhook cannot replay an old STOP over a newer START.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+from starlette.datastructures import ImmutableMultiDict
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from twilio.request_validator import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+
+from campaign_pipelines.linkserver.database import UNREACHABLE
+from campaign_pipelines.rules.optout import classify_reply
+
+log = logging.getLogger(__name__)
+
+# Twilio's message statuses in the order a message moves through them; the final outcomes
+# share a rank, so whichever arrives first stands. WhatsApp and RCS report "read" after that.
+STATUS_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "partially_delivered": 4,
+    "read": 5,
+}
+MAX_FIELDS = 100
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+REPLY_SOURCE = "sms_reply"
+
+RECORD_CALLBACK = """
+    INSERT INTO status_callbacks (message_sid, status, error_code) VALUES (%s, %s, %s)
+"""
+RECORD_INBOUND = """
+    INSERT INTO inbound_messages (message_sid, from_phone, to_phone, body, kind)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (message_sid) DO NOTHING
+"""
+RECORD_CONSENT = """
+    INSERT INTO opt_outs (phone_e164, opted_out, source, reason, updated_at)
+    VALUES (%s, %s, %s, %s, now())
+    ON CONFLICT (phone_e164) DO UPDATE SET
+        opted_out = EXCLUDED.opted_out, source = EXCLUDED.source,
+        reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at
+"""
+SENDS_EXISTS = "SELECT to_regclass('sends') IS NOT NULL"
+_LINK_OF_SEND = "(SELECT link_id FROM sends WHERE message_sid = %(message_sid)s)"
+_STATUS_SQL = (Path(__file__).parent / "sql" / "record_status.sql").read_text()
+
+
+def record_status_statement(*, sends_table: bool) -> sql.Composed:
+    """The status upsert; without a ``sends`` table (an older database) the link stays unknown."""
+    link_id = sql.SQL(_LINK_OF_SEND if sends_table else "NULL")
+    return sql.SQL(_STATUS_SQL).format(link_id=link_id)
+
+
+class TwilioWebhooks:
+    """Endpoints for ``/twilio/status`` and ``/twilio/inbound``."""
+
+    def __init__(self, pool: AsyncConnectionPool, *, auth_token: str, public_base: str) -> None:
+        self._pool = pool
+        self._validator = RequestValidator(auth_token)
+        self._public_base = public_base
+        self._record_status = record_status_statement(sends_table=True)
+
+    def __repr__(self) -> str:
+        return f"TwilioWebhooks(public_base={self._public_base!r})"
+
+    async def start(self) -> None:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(SENDS_EXISTS)
+            row = await cursor.fetchone()
+        self._record_status = record_status_statement(sends_table=bool(row and row[0]))
+
+    async def status(self, request: Request) -> Response:
+        params = await self._verified_form(request)
+        if params is None:
+            return PlainTextResponse("Forbidden", status_code=403)
+        sid, status = params.get("MessageSid"), (params.get("MessageStatus") or "").lower()
+        if not sid or not status:
+            return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
+
+        rank = STATUS_RANK.get(status)
+        values = {
+            "message_sid": sid,
+            "status": status,
+            "rank": rank,
+            "error_code": params.get("ErrorCode") or None,
+            "to_phone": params.get("To") or None,
+        }
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute(RECORD_CALLBACK, (sid, status, values["error_code"]))
+                if rank is not None:
+                    await conn.execute(self._record_status, values)
+        except UNREACHABLE:
+            return _retry_later()
+        if rank is None:
+            log.warning("status callback with an unknown status %r kept raw only", status[:32])
+        return Response(status_code=204)
+
+    async def inbound(self, request: Request) -> Response:
+        params = await self._verified_form(request)
+        if params is None:
+            return PlainTextResponse("Forbidden", status_code=403)
+        sid, sender = params.get("MessageSid"), params.get("From")
+        if not sid or not sender:
+            return PlainTextResponse("MessageSid and From are required", status_code=400)
+
+        body = params.get("Body") or ""
+        kind = classify_reply(body)
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                cursor = await conn.execute(
+                    RECORD_INBOUND, (sid, sender, params.get("To") or None, body, kind)
+                )
+                first_time = cursor.rowcount == 1
+                if first_time and kind in ("opt_out", "opt_in"):
+                    await conn.execute(
+                        RECORD_CONSENT, (sender, kind == "opt_out", REPLY_SOURCE, kind)
+                    )
+        except UNREACHABLE:
+            return _retry_later()
+        if first_time and kind != "other":
+            log.info("inbound reply recorded as %s", kind)
+        return Response(EMPTY_TWIML, media_type="application/xml")
+
+    async def _verified_form(self, request: Request) -> ImmutableMultiDict | None:
+        """The form fields if the signature is Twilio's for our public URL, else None."""
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            return None
+        raw = await request.body()
+        try:
+            params = ImmutableMultiDict(
+                parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+            )
+        except ValueError:
+            return None
+        url = self._public_base + request.url.path
+        if request.url.query:
+            url += "?" + request.url.query
+        algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+        if not self._validator.validate(url, params, signature, algorithm):
+            log.warning("webhook to %s refused: signature does not match", request.url.path)
+            return None
+        return params
+
+
+def _retry_later() -> Response:
+    # Twilio retries inbound webhooks that fail; a 503 keeps the reply from being lost.
+    return PlainTextResponse("database unavailable", status_code=503, headers={"retry-after": "5"})

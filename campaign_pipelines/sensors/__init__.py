@@ -1,0 +1,1 @@
+"""Sensors, each beside the job it launches."""

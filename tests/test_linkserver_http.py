@@ -1,0 +1,244 @@
+"""The link server over real sockets: clicks labelled, unknown codes, and Twilio's webhooks.
+
+One server (``campaign serve`` in a child process) runs for the module, as it would behind a
+TLS-terminating proxy at https://links.example.org: the tests play the proxy, calling
+http://127.0.0.1:PORT with X-Forwarded-* headers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+from twilio.request_validator import RequestValidator
+
+from campaign_pipelines.db.server import libpq_url
+from campaign_pipelines.db.session import engine_for
+from campaign_pipelines.linkserver.process import LinkServerProcess, link_server_process
+
+PUBLIC_BASE_URL = "https://links.example.org"
+AUTH_TOKEN = secrets.token_hex(16)
+IP_HASH_KEY = secrets.token_urlsafe(32)
+DESTINATION = "https://example.org/donate"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
+FACEBOOK = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
+VISITOR_IP = "203.0.113.7"
+# What the TLS-terminating proxy in front of the server adds to every request it passes on.
+PROXY_HEADERS = {"X-Forwarded-For": VISITOR_IP, "X-Forwarded-Proto": "https"}
+
+
+def publish_donate_route(conn) -> None:
+    """One route whose every link lands on DESTINATION, published as routing publishes it."""
+    conn.execute(
+        text(
+            "INSERT INTO link_policy (policy_id, base_url, allowed_domains, timezone, state)"
+            " VALUES (1, :base, ARRAY['example.org'], 'America/New_York', 'NC')"
+            " ON CONFLICT DO NOTHING"
+        ),
+        {"base": PUBLIC_BASE_URL},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO routes (route, rules, fallback_key)"
+            " VALUES ('donate', '[]', 'donate:fallback') ON CONFLICT DO NOTHING"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO destinations (destination_key, kind, url, source)"
+            " VALUES ('donate:fallback', 'page', :url, 'test') ON CONFLICT DO NOTHING"
+        ),
+        {"url": DESTINATION},
+    )
+
+
+def add_link(engine: Engine) -> str:
+    code = secrets.token_hex(5)
+    with engine.begin() as conn:
+        publish_donate_route(conn)
+        conn.execute(
+            text(
+                "INSERT INTO links (code, wave_id, voter_id, route)"
+                " VALUES (:code, 'wave-1', :voter, 'donate')"
+            ),
+            {"code": code, "voter": f"V{code}"},
+        )
+    return code
+
+
+def clicks_for(engine: Engine, code: str) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.method, c.is_human, c.reason, c.ip_hash, c.destination_url"
+                " FROM clicks c JOIN links l USING (link_id) WHERE l.code = :code"
+                " ORDER BY c.click_id"
+            ),
+            {"code": code},
+        )
+        return [dict(row._mapping) for row in rows]
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory) -> Iterator[LinkServerProcess]:
+    # Routes are read when the server starts; each test's links are looked up on first click.
+    with engine_for(database_url).begin() as conn:
+        publish_donate_route(conn)
+    folder = tmp_path_factory.mktemp("linkserver")
+    env = {
+        **os.environ,
+        "CAMPAIGN_DATABASE_URL": libpq_url(database_url),
+        "LINK_IP_HASH_KEY": IP_HASH_KEY,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "LINK_TRUSTED_PROXIES": "127.0.0.1",
+        "LINK_SPOOL_DIR": str(folder / "spool"),
+        "LINK_RESOLVER_REFRESH_SECONDS": "3600",
+    }
+    with link_server_process(env, log_path=folder / "server.log") as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: LinkServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, trust_env=False, timeout=10) as client:
+        yield client
+
+
+def test_clicks_head_and_get_from_an_iphone_are_two_rows_and_one_person(engine, client):
+    code = add_link(engine)
+
+    head = client.head(f"/{code}", headers={"User-Agent": IPHONE, **PROXY_HEADERS})
+    get = client.get(f"/{code}", headers={"User-Agent": IPHONE, **PROXY_HEADERS})
+
+    assert (head.status_code, get.status_code) == (302, 302)
+    assert head.headers["location"] == get.headers["location"] == DESTINATION
+    rows = clicks_for(engine, code)
+    assert [(row["method"], row["is_human"], row["reason"]) for row in rows] == [
+        ("HEAD", False, "head_request"),
+        ("GET", True, "person"),
+    ]
+    visitor = hmac.digest(IP_HASH_KEY.encode(), VISITOR_IP.encode(), "sha256")[:16].hex()
+    assert [row["ip_hash"] for row in rows] == [visitor, visitor]
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "reason"),
+    [
+        (SLACKBOT, "link_preview:slack"),
+        (FACEBOOK, "link_preview:facebook"),
+        (None, "no_user_agent"),
+    ],
+)
+def test_clicks_from_machines_are_labelled_with_their_reason(engine, client, user_agent, reason):
+    code = add_link(engine)
+    request = client.build_request("GET", f"/{code}")
+    if user_agent is None:
+        del request.headers["User-Agent"]
+    else:
+        request.headers["User-Agent"] = user_agent
+
+    response = client.send(request)
+
+    assert response.status_code == 302
+    assert [(row["is_human"], row["reason"]) for row in clicks_for(engine, code)] == [
+        (False, reason)
+    ]
+
+
+def test_unknown_code_is_a_404_page_and_writes_no_click(engine, client):
+    add_link(engine)
+
+    response = client.get("/NoSuchCode", headers={"User-Agent": IPHONE})
+
+    assert response.status_code == 404
+    assert "not found" in response.text
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM clicks")).scalar_one() == 0
+
+
+def signed(path: str, params: dict[str, str], *, token: str = AUTH_TOKEN) -> dict[str, str]:
+    """Headers of a webhook Twilio signed for PUBLIC_BASE_URL + path, seen through the proxy."""
+    signature = RequestValidator(token).compute_signature(PUBLIC_BASE_URL + path, params)
+    return {"X-Twilio-Signature": signature, **PROXY_HEADERS}
+
+
+def status_params(sid: str, status: str) -> dict[str, str]:
+    return {
+        "AccountSid": "AC" + "0" * 32,
+        "MessageSid": sid,
+        "MessageStatus": status,
+        "SmsSid": sid,
+        "SmsStatus": status,
+        "To": "+19195550100",
+        "From": "+19195550199",
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def test_webhooks_status_signed_for_the_public_url_verifies_behind_the_proxy(engine, client):
+    sid = "SM" + secrets.token_hex(16)
+    params = status_params(sid, "delivered")
+
+    response = client.post("/twilio/status", data=params, headers=signed("/twilio/status", params))
+
+    assert str(client.base_url).startswith("http://127.0.0.1:")
+    assert response.status_code == 204
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text(
+                "SELECT status, delivered_at IS NOT NULL FROM message_statuses"
+                " WHERE message_sid = :sid"
+            ),
+            {"sid": sid},
+        ).one()
+        callbacks = conn.execute(text("SELECT count(*) FROM status_callbacks")).scalar_one()
+    assert tuple(stored) == ("delivered", True)
+    assert callbacks == 1
+
+
+def test_webhooks_forged_signature_is_refused_and_nothing_recorded(engine, client):
+    params = status_params("SM" + secrets.token_hex(16), "delivered")
+    forged = signed("/twilio/status", params, token=secrets.token_hex(16))
+
+    response = client.post("/twilio/status", data=params, headers=forged)
+
+    assert response.status_code == 403
+    with engine.connect() as conn:
+        for table in ("status_callbacks", "message_statuses"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("body", ["Stop", " STOP. ", "stop please", "OPTOUT", "Opt out", "REVOKE"])
+def test_webhooks_inbound_opt_out_keywords_record_one_opt_out(engine, client, body):
+    phone = "+1919555" + f"{secrets.randbelow(10_000):04d}"
+    params = {
+        "AccountSid": "AC" + "0" * 32,
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "From": phone,
+        "To": "+19195550199",
+        "Body": body,
+        "NumMedia": "0",
+    }
+
+    # Twilio retries a webhook it thinks failed: the same message twice is one opt-out.
+    for _ in range(2):
+        response = client.post(
+            "/twilio/inbound", data=params, headers=signed("/twilio/inbound", params)
+        )
+        assert response.status_code == 200
+
+    with engine.connect() as conn:
+        opt_outs = conn.execute(text("SELECT phone_e164, opted_out FROM opt_outs")).all()
+        kinds = conn.execute(text("SELECT kind FROM inbound_messages")).scalars().all()
+    assert [tuple(row) for row in opt_outs] == [(phone, True)]
+    assert kinds == ["opt_out"]
