@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/campaign demo
 
 test: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

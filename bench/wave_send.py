@@ -53,7 +53,8 @@ from campaign_pipelines.db.copy import copy_dataframe
 from campaign_pipelines.db.server import ensure_database, libpq_url, server_url
 from campaign_pipelines.db.session import engine_for
 from campaign_pipelines.fake_twilio import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
-from campaign_pipelines.messaging.sender import SendPolicy, WaveSender
+from campaign_pipelines.messaging.policy import SendPolicy
+from campaign_pipelines.messaging.sender import WaveSender
 from campaign_pipelines.messaging.twilio_gateway import TwilioGateway
 from campaign_pipelines.rules.quiet_hours import DEFAULT_WINDOW, TextingWindow
 
@@ -269,7 +270,7 @@ def _wait_until_sending(engine, wave_id: str) -> None:
 def _sent(engine, wave_id: str) -> int:
     with engine.connect() as conn:
         return conn.execute(
-            text("SELECT count(*) FROM sends WHERE wave_id = :w AND state <> 'planned'"),
+            text("SELECT count(*) FROM sends WHERE wave_id = :w AND state = 'sent'"),
             {"w": wave_id},
         ).scalar_one()
 

@@ -84,8 +84,10 @@ def wave_window_sensor(
 
     now = datetime.now(UTC)
     open_waves = [w.id for w in waves if w.window.opens_at <= now < w.window.closes_at]
-    with postgres.engine().connect() as conn:
-        work = {row.wave_id: row for row in conn.execute(_WORK, {"wave_ids": open_waves})}
+    work = {}
+    if open_waves:
+        with postgres.engine().connect() as conn:
+            work = {row.wave_id: row for row in conn.execute(_WORK, {"wave_ids": open_waves})}
     requests = []
     for wave_id in open_waves:
         row = work.get(wave_id)

@@ -18,6 +18,7 @@ from campaign_pipelines.assets.actions import actions
 from campaign_pipelines.assets.attribution import attribution, holdout_lift
 from campaign_pipelines.assets.clicks import clicks
 from campaign_pipelines.assets.delivery_statuses import delivery_statuses
+from campaign_pipelines.attribution.export import lift_summary
 from campaign_pipelines.attribution.simulate import demo_action_files
 from campaign_pipelines.config.loader import BUNDLED_DEMO_CONFIG
 from campaign_pipelines.db import schema
@@ -341,3 +342,13 @@ def test_simulated_demo_actions_import_match_and_measure(engine, database_url, t
     metadata = result.asset_materializations_for_node("holdout_lift")[0].metadata
     assert metadata["lift_wave-1_voted_png"].value.endswith("lift_wave-1_voted.png")
     assert "headline_lift" in metadata
+    summary = lift_summary(engine, "wave-1")
+    assert summary.iloc[0][["action_type", "district_id"]].tolist() == ["address_updated", "(all)"]
+
+
+def test_attribution_before_anything_is_sent_succeeds_empty(engine, database_url, tmp_path):
+    result = _run(database_url, actions_folder=tmp_path / "nothing-dropped-yet")
+
+    assert _rows(engine, "SELECT count(*) AS n FROM holdout_lift")["n"].tolist() == [0]
+    metadata = result.asset_materializations_for_node("holdout_lift")[0].metadata
+    assert metadata["headline_lift"].value == "none yet"

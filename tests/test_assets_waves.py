@@ -41,6 +41,7 @@ districts:
 links: {base_url: "BASE_URL"}
 messaging:
   texting_hours: {start: "00:00:00", end: "23:59:59.999999"}
+EXTRA
   waves:
 WAVES"""
 WAVE = """
@@ -60,10 +61,13 @@ WAVE = """
 """
 
 
-def write_config(tmp_path, *, holdout=0.0, fallbacks="{}", waves=("wave-1", "wave-2")) -> str:
-    body = "".join(WAVE.format(wave_id=w, holdout=holdout, fallbacks=fallbacks) for w in waves)
+def write_config(tmp_path, *, holdout=0.0, fallbacks="{}", extra="") -> str:
+    waves = "".join(
+        WAVE.format(wave_id=w, holdout=holdout, fallbacks=fallbacks) for w in ("wave-1", "wave-2")
+    )
+    config = CONFIG.replace("BASE_URL", BASE_URL).replace("EXTRA", extra).replace("WAVES", waves)
     path = tmp_path / "campaign.yaml"
-    path.write_text(CONFIG.replace("BASE_URL", BASE_URL).replace("WAVES", body))
+    path.write_text(config)
     return str(path)
 
 
@@ -249,3 +253,51 @@ def test_assets_waves_rerun_of_a_completed_wave_sends_nothing(
     assert set(states(engine, "wave-1").values()) == {"sent"}
     sends = result.asset_materializations_for_node("wave_sends")[0].metadata
     assert sends["this_run"].value["sent"] == 0
+
+
+def test_assets_waves_suppression_list_joins_replies_refusals_and_imported_files(
+    engine, database_url, tmp_path
+):
+    (tmp_path / "vendor.csv").write_text(
+        "phone,name\n(919) 555-0105,A\n919-555-01,B\n+19195550106,C\n"
+    )
+    (tmp_path / "lookup.csv").write_text("number\n919.555.0106\n919.555.0108\n")
+    extra = (
+        "  suppression_files:\n"
+        "    - {path: vendor.csv, source: vendor-2024}\n"
+        "    - {path: lookup.csv, source: line-lookup, phone_column: number, reason: landline}"
+    )
+    config = write_config(tmp_path, extra=extra)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO opt_outs (phone_e164, opted_out, source) VALUES"
+                 " ('+19195550107', true, 'reply'), ('+19195550109', false, 'reply')"),
+        )  # fmt: skip
+
+    result = materialize(
+        [suppression_list],
+        resources={
+            "postgres": PostgresResource(url=database_url),
+            "campaign": CampaignConfigResource(config_path=config),
+        },
+    )
+
+    with engine.connect() as conn:
+        listed = dict(
+            conn.execute(text("SELECT phone_e164, reason || ' ' || source FROM suppressions")).all()
+        )
+    assert listed == {
+        "+19195550105": "opt_out import_vendor-2024",
+        "+19195550106": "opt_out import_vendor-2024",  # an opt-out outranks a landline
+        "+19195550107": "opt_out inbound_reply",
+        "+19195550108": "landline import_line-lookup",
+    }
+    (unread,) = [
+        e.asset_check_evaluation_data for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation_data.check_name == "suppression_files_are_fully_read"
+    ]  # fmt: skip
+    assert not unread.passed
+    assert unread.metadata["sample_rows"].value == [
+        "vendor-2024 line 3: not a phone number (not_a_number)"
+    ]

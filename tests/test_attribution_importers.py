@@ -103,3 +103,12 @@ def test_importers_registration_changes_ignore_reformatted_zip():
     assert got == [("B", "address_updated"), ("C", "registered"), ("D", "registered")]
     new = parsed.actions.set_index("voter_id_raw").loc["D"]
     assert new.acted_at == pd.Timestamp("2026-10-28 16:00", tz="UTC")
+
+
+def test_importers_time_in_the_repeated_hour_is_kept(tmp_path):
+    # 01:30 on 1 November 2026 happens twice in New York; the row is kept, not lost.
+    path = _write(tmp_path / "m.csv", "id,created_date\n1,2026-11-01 01:30:00\n")
+
+    parsed = read_mobilize(path, tz=TZ)
+
+    assert parsed.actions.iloc[0].acted_at == pd.Timestamp("2026-11-01 05:30", tz="UTC")

@@ -18,7 +18,8 @@ from campaign_pipelines.fake_twilio import (
     RunningFakeTwilio,
     serve_in_thread,
 )
-from campaign_pipelines.messaging.sender import SendPolicy, WaveSender
+from campaign_pipelines.messaging.policy import SendPolicy
+from campaign_pipelines.messaging.sender import WaveSender
 from campaign_pipelines.messaging.twilio_gateway import TwilioGateway
 
 SERVICE = "MG" + "0" * 32
@@ -135,7 +136,8 @@ KILLED_RUN = textwrap.dedent(
     import os, signal, sys
     from datetime import UTC, datetime, timedelta
     from campaign_pipelines.db.session import engine_for
-    from campaign_pipelines.messaging.sender import SendPolicy, WaveSender
+    from campaign_pipelines.messaging.policy import SendPolicy
+    from campaign_pipelines.messaging.sender import WaveSender
     from campaign_pipelines.messaging.twilio_gateway import Accepted, TwilioGateway
 
     class DiesWhenTwilioAccepts(TwilioGateway):

@@ -14,14 +14,14 @@ from dagster import (
 from campaign_pipelines.assets._checks import OWNERS, plain_result
 from campaign_pipelines.messaging.audit import sent_after_opt_out, sent_outside_hours
 from campaign_pipelines.messaging.outcome import WaveOutcome, wave_outcome
-from campaign_pipelines.messaging.policy import UnknownWave, configured_wave, send_policy
-from campaign_pipelines.messaging.send_states import WaveBusy
-from campaign_pipelines.messaging.sender import (
-    ProviderUnavailable,
+from campaign_pipelines.messaging.policy import (
     SendPolicy,
-    SendReport,
-    WaveSender,
+    UnknownWave,
+    configured_wave,
+    send_policy,
 )
+from campaign_pipelines.messaging.send_states import WaveBusy
+from campaign_pipelines.messaging.sender import ProviderUnavailable, SendReport, WaveSender
 from campaign_pipelines.messaging.twilio_gateway import AccountError
 from campaign_pipelines.partitions import wave_partitions
 from campaign_pipelines.resources import CampaignConfigResource, PostgresResource

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from psycopg import sql
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from campaign_pipelines import paths
 
@@ -59,3 +60,15 @@ def export_tables(engine: Engine, tables: list[str], folder: Path | None = None)
     finally:
         raw.close()
     return written
+
+
+def lift_summary(engine: Engine, wave_id: str) -> pd.DataFrame:
+    """The wave's lift by district, overall first, for printing (the demo, a terminal)."""
+    query = text(
+        "SELECT action_type, district_id, texted, holdout, texted_rate, holdout_rate, abs_lift,"
+        " abs_lift_low, abs_lift_high, rel_lift, incremental_actions FROM holdout_lift"
+        " WHERE wave_id = :wave ORDER BY action_type, district_id <> '(all)',"
+        " length(district_id), district_id"
+    )
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn, params={"wave": wave_id})

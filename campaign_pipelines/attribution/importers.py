@@ -122,7 +122,9 @@ def _local_times(values: pd.Series, tz: str) -> pd.Series:
         if pd.isna(stamp):
             continue
         if stamp.tzinfo is None:
-            stamp = stamp.tz_localize(ZoneInfo(tz), ambiguous="NaT", nonexistent="shift_forward")
+            # 01:30 on the night clocks go back happens twice; the export cannot say which, so
+            # the first (daylight) one is taken rather than losing the row.
+            stamp = stamp.tz_localize(ZoneInfo(tz), ambiguous=True, nonexistent="shift_forward")
         out[idx] = stamp.tz_convert("UTC")
     return out
 

@@ -114,7 +114,8 @@ def lift_table(counts: pd.DataFrame, *, confidence: float = CONFIDENCE) -> pd.Da
     """
     columns = ["texted", "texted_acted", "holdout", "holdout_acted"]
     if counts.empty:
-        return pd.DataFrame(columns=["wave_id", "action_type", "district_id", *columns])
+        names = [*district_lift([], [], [], []), "method", "incremental_actions", "confidence"]
+        return pd.DataFrame(columns=["wave_id", "action_type", "district_id", *columns, *names])
     per_district = counts.copy()
     per_district[columns] = per_district[columns].astype("int64")
     estimates = district_lift(*(per_district[c].to_numpy() for c in columns), confidence=confidence)

@@ -19,9 +19,10 @@ def serve(
 ) -> None:
     """Serve short links, record every click durably, and receive Twilio's webhooks.
 
-    Settings come from the environment: LINK_IP_HASH_KEY, TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL
-    are required; CAMPAIGN_DATABASE_URL (else the embedded PostgreSQL) and the LINK_* knobs are
-    optional. See campaign_pipelines/linkserver/settings.py.
+    Required: LINK_IP_HASH_KEY, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL.
+
+    Optional: CAMPAIGN_DATABASE_URL (else the embedded PostgreSQL) and LINK_* settings
+    (campaign_pipelines/linkserver/settings.py).
     """
     if server not in ("granian", "uvicorn"):
         raise typer.BadParameter("--server must be granian or uvicorn")

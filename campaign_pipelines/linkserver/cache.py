@@ -150,8 +150,8 @@ class LinkDirectory:
         unique = list(dict.fromkeys(codes))
         try:
             conn = await self._conn.get()
-            async with conn.cursor(row_factory=dict_row) as cur:
-                await asyncio.wait_for(cur.execute(LINKS_BY_CODE, (unique,)), self._timeout)
+            async with asyncio.timeout(self._timeout), conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(LINKS_BY_CODE, (unique,))
                 rows = await cur.fetchall()
         except UNREACHABLE as e:
             await self._conn.release()

@@ -69,7 +69,8 @@ class ClickWriter:
         if self._state.reachable:
             started = time.perf_counter()
             try:
-                await asyncio.wait_for(self._commit(records), self._timeout)
+                async with asyncio.timeout(self._timeout):
+                    await self._commit(records)
             except UNREACHABLE as e:
                 self._state.mark_down(e)
             except psycopg.Error as e:

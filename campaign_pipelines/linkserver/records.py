@@ -6,6 +6,7 @@ A named tuple rather than a dataclass: one is built per request, and a tuple is 
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -18,8 +19,15 @@ CLICK_COLUMNS = tuple(column.name for column in clicks.columns if column.name !=
 
 
 def new_click_uuid() -> str:
-    """128 random bits as 32 hex digits, which PostgreSQL reads as a ``uuid``."""
-    return os.urandom(16).hex()
+    """A UUIDv7 (RFC 9562) as 32 hex digits: milliseconds since the epoch, then 74 random bits.
+
+    Time-ordered, so the unique index on ``click_uuid`` grows at its right edge instead of
+    splitting pages all over, which keeps the write cost of a click flat as the table grows.
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 9562 variant
+    return f"{value:032x}"
 
 
 class ClickRecord(NamedTuple):

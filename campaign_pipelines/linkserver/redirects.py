@@ -5,8 +5,10 @@ could take it the visitor gets a 503 and no redirect. Unknown codes get the 404 
 nothing; disabled or expired links get the 410 page. A link whose route needs a ZIP code gets a
 small form that comes back here with ``?zip=NNNNN``; that visit is a click too, with its ZIP.
 
-This is a plain ASGI endpoint, not a Starlette request handler: it runs for every click, and
-building request and response objects would cost a fifth of the server's throughput.
+This is a plain ASGI endpoint rather than a Starlette request handler: it runs for every click,
+so it answers the redirect with two ASGI messages instead of building request and response
+objects. Whether a click was too soon after its text's delivery is decided when it is written
+(``clicks``), where the delivery receipts are read once per batch.
 """
 
 from __future__ import annotations
@@ -62,7 +64,6 @@ class Redirects:
         addresses: ClientAddresses,
         hasher: IpHasher,
         own_base: str,
-        too_soon_seconds: float,
     ) -> None:
         self._directory = directory
         self._resolver = resolver
@@ -71,7 +72,6 @@ class Redirects:
         self._addresses = addresses
         self._hasher = hasher
         self._own_base = own_base
-        self._too_soon_seconds = too_soon_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         code: str = scope["path_params"]["code"]
@@ -109,8 +109,11 @@ class Redirects:
         if resolution.url is not None and not resolution.needs_zip:
             location = safe_location(resolution.url, own_base=self._own_base)
             if location is None:
-                log.error("link %s resolved to an unsafe destination by rule %s; refused",
-                          link["link_id"], resolution.rule)  # fmt: skip
+                log.error(
+                    "link %s resolved to an unsafe destination by rule %s; refused",
+                    link["link_id"],
+                    resolution.rule,
+                )
                 await pages.gone(head_only=head_only)(scope, receive, send)
                 return
 
@@ -151,9 +154,7 @@ class Redirects:
         method = scope["method"]
         clock = time.monotonic()
         seen = self._repeats.seen_recently(link_id, ip_hash, user_agent, clock)
-        verdict = classify_click(
-            method, user_agent, seen_recently=seen, too_soon_seconds=self._too_soon_seconds
-        )
+        verdict = classify_click(method, user_agent, seen_recently=seen)
         if verdict.is_human:
             self._repeats.remember(link_id, ip_hash, user_agent, clock)
         return ClickRecord(

@@ -84,7 +84,6 @@ class LinkServer:
             addresses=ClientAddresses(settings.trusted_proxies),
             hasher=IpHasher(settings.ip_hash_key.get_secret_value().encode()),
             own_base=settings.public_base,
-            too_soon_seconds=settings.too_soon_seconds,
         )
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -1,16 +1,17 @@
-"""Send one wave: plan intents, resolve what a crashed run left, then claim, send and record.
+"""Send one wave: settle what a crashed run left, plan intents, then claim, send and record.
 
-The loop, for one wave at a time (a PostgreSQL advisory lock keeps a second run out)::
+One sender per wave at a time (a PostgreSQL advisory lock keeps a second run out)::
 
-    plan ─► resolve stranded ─► ┌ hold: defer shut groups, skip suppressed, apply the daily cap
-                                │ claim a batch (committed as 'submitting')
-                                │ send it on a thread pool, paced in segments per second
-                                └ record the batch's outcomes ─► repeat until nothing is due
+    settle stranded ─► plan ─► ┌ hold: defer groups whose hours are shut, skip the suppressed
+                               │ claim a batch (committed as 'submitting')
+                               │ deliver it on a thread pool, paced in segments per second
+                               └ record the batch's outcomes ─► repeat until nothing is due
 
 Texts leave only while each voter's local clock is inside their state's hours and the wave's
-window is open; a voter whose window shuts mid-batch is deferred, not sent late. Every decision
-that depends on the time uses ``clock`` (UTC), so tests can stand at 20:59 on the night clocks
-change. Logs carry counts and send ids only.
+window is open; a voter whose window shuts mid-batch is deferred, not texted late. At the
+sender's daily cap the rest wait for the next local midnight. Every decision that depends on
+the time uses ``clock`` (UTC), so tests can stand at 20:59 on the night clocks change. Logs
+carry counts only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,23 +29,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from campaign_pipelines.messaging import send_states as states
-from campaign_pipelines.messaging.pacing import Pacer, backoff_seconds
-from campaign_pipelines.messaging.send_states import Claimed, Stranded, Transition
-from campaign_pipelines.messaging.texting_hours import Opening, next_opening
-from campaign_pipelines.messaging.twilio_gateway import (
-    Accepted,
-    AccountError,
-    LookupFailed,
-    Refused,
-    Throttled,
-    TwilioGateway,
-    Unclear,
-)
-from campaign_pipelines.rules.quiet_hours import DEFAULT_WINDOW, TextingWindow
+from campaign_pipelines.messaging.delivery import Deliverer, Delivery
+from campaign_pipelines.messaging.policy import SendPolicy
+from campaign_pipelines.messaging.send_states import Stranded, Transition
+from campaign_pipelines.messaging.twilio_gateway import AccountError, TwilioGateway
 
 logger = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
@@ -53,33 +43,6 @@ def utc_now() -> datetime:
 
 class ProviderUnavailable(RuntimeError):
     """Twilio kept answering 429/5xx or timing out; the wave stops and a re-run resumes it."""
-
-
-@dataclass(frozen=True)
-class SendPolicy:
-    """Everything about a wave that decides when and how fast its texts go out."""
-
-    wave_id: str
-    messaging_service_sid: str
-    opens_at: datetime
-    closes_at: datetime
-    segments_per_second: float | None
-    campaign_timezone: str
-    default_hours: TextingWindow = DEFAULT_WINDOW
-    state_hours: Mapping[str, TextingWindow] = field(default_factory=dict)
-    daily_cap: int | None = None
-    # Waves sharing this wave's sender: the daily cap is the sender's, not the wave's.
-    cap_wave_ids: tuple[str, ...] = ()
-    batch_size: int = 100
-    workers: int = 4
-    max_attempts: int = 6
-    # How long after a create Twilio's list is trusted to show it; waited before a lookup.
-    settle_seconds: float = 5.0
-
-    def hours_for(self, home_state: str | None) -> TextingWindow:
-        if home_state is None:
-            return self.default_hours
-        return self.state_hours.get(home_state.upper(), self.default_hours)
 
 
 @dataclass
@@ -98,41 +61,33 @@ class SendReport:
     unclear: int = 0
     duplicates_seen: int = 0
     first_call: float | None = None
-    last_call: float | None = None
+    last_accept: float | None = None
 
     @property
     def send_seconds(self) -> float:
-        if self.first_call is None or self.last_call is None:
+        if self.first_call is None or self.last_accept is None:
             return 0.0
-        return self.last_call - self.first_call
+        return self.last_accept - self.first_call
 
     @property
     def achieved_per_second(self) -> float:
         return self.sent / self.send_seconds if self.send_seconds > 0 else 0.0
 
-
-@dataclass(slots=True)
-class _Tries:
-    calls: int = 0
-    throttled: int = 0
-    unclear: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class _Delivery:
-    transition: Transition
-    tries: _Tries
-    segments: int = 0
-    resolved: bool = False
-    duplicates: int = 0
-    gave_up: bool = False
-    account_error: str | None = None
-
-
-def _held_back(row: Claimed, opening: Opening | None, tries: _Tries) -> Transition:
-    if opening is None:
-        return Transition(row.send_id, "skipped", tries.calls, error_reason="wave_window_closed")
-    return Transition(row.send_id, "deferred", tries.calls, not_before=opening.send_from)
+    def add(self, delivery: Delivery) -> None:
+        t = delivery.transition
+        self.throttled += delivery.tries.throttled
+        self.unclear += delivery.tries.unclear
+        self.duplicates_seen += delivery.duplicates
+        if t.state == "sent":
+            self.sent += 1
+            self.segments_sent += delivery.segments
+            self.resolved_sent += delivery.resolved
+        elif t.state == "failed":
+            self.failed[t.error_reason or "unknown"] += 1
+        elif t.state == "deferred":
+            self.deferred += 1
+        elif t.state == "skipped":
+            self.skipped[t.error_reason or "unknown"] += 1
 
 
 class WaveSender:
@@ -144,41 +99,42 @@ class WaveSender:
         gateway: TwilioGateway,
         policy: SendPolicy,
         *,
-        clock: Clock = utc_now,
+        clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.engine = engine
-        self.gateway = gateway
         self.policy = policy
         self.clock = clock
         self.sleep = sleep
-        self.pacer = Pacer(policy.segments_per_second, sleep=sleep)
-        self._closes: dict[tuple[str | None, str | None], datetime] = {}
-        self._first_call: float | None = None
-        self._last_accept: float | None = None
+        self.deliverer = Deliverer(gateway, policy, clock=clock, sleep=sleep)
+        self._cap_left: int | None = None
 
     def run(self) -> SendReport:
         report = SendReport()
         wave_id = self.policy.wave_id
-        with states.wave_lock(self.engine, wave_id):
+        with (
+            states.wave_lock(self.engine, wave_id),
+            ThreadPoolExecutor(self.policy.workers, thread_name_prefix="send") as pool,
+        ):
+            self._settle_stranded(pool, report)
             with self.engine.begin() as conn:
                 counts = states.plan(conn, wave_id, self.policy.opens_at)
             report.planned = counts["planned"]
             report.skipped["left_audience"] += counts["left_audience"]
             logger.info("wave %s: %d intents planned, %d refreshed", wave_id, counts["planned"],
                         counts["refreshed"])  # fmt: skip
-            with ThreadPoolExecutor(self.policy.workers, thread_name_prefix="send") as pool:
-                self._resolve_stranded(pool, report)
-                self._send_due(pool, report)
+            self._send_due(pool, report)
+        report.first_call = self.deliverer.first_call
+        report.last_accept = self.deliverer.last_accept
         logger.info(
-            "wave %s: %d sent, %d failed, %d deferred, %d skipped, %d resolved by lookup",
+            "wave %s: %d sent, %d failed, %d deferred, %d skipped, %d settled by lookup",
             wave_id, report.sent, sum(report.failed.values()), report.deferred,
             sum(report.skipped.values()), report.resolved_sent + report.resolved_requeued,
         )  # fmt: skip
         return report
 
-    def _resolve_stranded(self, pool: ThreadPoolExecutor, report: SendReport) -> None:
-        """Ask Twilio about every intent a previous run left in 'submitting'."""
+    def _settle_stranded(self, pool: ThreadPoolExecutor, report: SendReport) -> None:
+        """Ask Twilio about every intent an earlier run left in 'submitting'."""
         with self.engine.begin() as conn:
             stranded = states.stranded(conn, self.policy.wave_id)
         if not stranded:
@@ -189,20 +145,21 @@ class WaveSender:
         wait = self.policy.settle_seconds - (self.clock() - newest).total_seconds()
         if wait > 0:
             self.sleep(min(wait, self.policy.settle_seconds))
-        transitions = list(pool.map(self._resolve_one, stranded))
+        transitions = list(pool.map(self._settle_one, stranded))
         with self.engine.begin() as conn:
             states.record(conn, transitions)
-        for transition in transitions:
-            if transition.state == "sent":
-                report.resolved_sent += 1
-            else:
-                report.resolved_requeued += 1
+        report.resolved_sent += sum(t.state == "sent" for t in transitions)
+        report.resolved_requeued += sum(t.state == "planned" for t in transitions)
 
-    def _resolve_one(self, row: Stranded) -> Transition:
-        found = self._lookup(row.to_phone, row.marker, row.submitted_at) if row.marker else []
+    def _settle_one(self, row: Stranded) -> Transition:
+        if row.marker is None:
+            # Neither its link nor its text is known any more: it cannot be looked up, so it
+            # is never sent again.
+            return Transition(row.send_id, "failed", 0, error_reason="outcome_unknown")
+        found = self.deliverer.lookup(row.to_phone, row.marker, row.submitted_at)
         if found:
             return Transition(row.send_id, "sent", 0, message_sid=found[0], sent_at=self.clock())
-        # Twilio has no such message: the earlier run died before its request arrived.
+        # Twilio has no such text: the earlier run died before its request arrived.
         return Transition(row.send_id, "planned", 0, not_before=self.clock())
 
     def _send_due(self, pool: ThreadPoolExecutor, report: SendReport) -> None:
@@ -210,14 +167,14 @@ class WaveSender:
         while True:
             if self.clock() >= boundary:
                 boundary = self._hold(report)
-            limit = self._cap_room(report)
+            limit = self._room(report)
             if limit == 0:
                 break
             with self.engine.begin() as conn:
                 batch = states.claim(conn, self.policy.wave_id, self.clock(), limit)
             if not batch:
                 break
-            deliveries = list(pool.map(self._deliver, batch))
+            deliveries = list(pool.map(self.deliverer.deliver, batch))
             with self.engine.begin() as conn:
                 states.record(conn, [d.transition for d in deliveries])
             self._tally(deliveries, report)
@@ -225,17 +182,18 @@ class WaveSender:
             report.skipped["suppressed"] += states.skip_suppressed(conn, self.policy.wave_id)
 
     def _hold(self, report: SendReport) -> datetime:
-        """Defer or skip due intents whose window is shut; returns when this must run again."""
+        """Defer or skip due intents whose window is shut, refresh the daily cap; returns when
+        this must run again (the first window to shut, or local midnight)."""
         now = self.clock()
         policy = self.policy
-        boundary = now + timedelta(days=1)
+        today, midnight = self._local_days(now)
+        boundary = midnight
         with self.engine.begin() as conn:
             report.skipped["suppressed"] += states.skip_suppressed(conn, policy.wave_id)
             for timezone, home_state, _ in states.due_groups(conn, policy.wave_id, now):
-                opening = self._opening(now, timezone, home_state)
-                key = (timezone, home_state)
+                opening = self.deliverer.opening(now, timezone, home_state)
                 if opening is not None and opening.send_from <= now:
-                    self._closes[key] = opening.send_until
+                    self.deliverer.closes[(timezone, home_state)] = opening.send_until
                     boundary = min(boundary, opening.send_until)
                     continue
                 until = opening.send_from if opening else None
@@ -245,140 +203,45 @@ class WaveSender:
                     report.skipped["wave_window_closed"] += held
                 else:
                     report.deferred += held
+            if policy.daily_cap is not None:
+                waves = policy.cap_wave_ids or (policy.wave_id,)
+                sent_today = states.sent_since(conn, waves, today)
+                self._cap_left = max(0, policy.daily_cap - sent_today)
         return boundary
 
-    def _opening(
-        self, now: datetime, timezone: str | None, home_state: str | None
-    ) -> Opening | None:
-        return next_opening(
-            now,
-            timezone or self.policy.campaign_timezone,
-            self.policy.hours_for(home_state),
-            opens_at=self.policy.opens_at,
-            closes_at=self.policy.closes_at,
-        )
-
-    def _cap_room(self, report: SendReport) -> int:
-        """How many may be claimed now; at the daily cap, defers everything due to tomorrow."""
-        policy = self.policy
-        if policy.daily_cap is None:
-            return policy.batch_size
+    def _room(self, report: SendReport) -> int:
+        """How many may be claimed now; at the daily cap, defers everything due to midnight."""
+        if self._cap_left is None:
+            return self.policy.batch_size
+        if self._cap_left > 0:
+            return min(self.policy.batch_size, self._cap_left)
         now = self.clock()
-        zone = ZoneInfo(policy.campaign_timezone)
-        local = now.astimezone(zone)
-        midnight = datetime.combine(local.date(), time_of_day(0), tzinfo=zone)
-        waves = policy.cap_wave_ids or (policy.wave_id,)
         with self.engine.begin() as conn:
-            room = policy.daily_cap - states.sent_since(conn, waves, midnight.astimezone(UTC))
-            if room > 0:
-                return min(policy.batch_size, room)
-            # Aware arithmetic is wall-clock arithmetic: this is the next local midnight.
-            tomorrow = (midnight + timedelta(days=1)).astimezone(UTC)
-            report.deferred += states.defer_all_due(conn, policy.wave_id, now, tomorrow)
+            held = states.defer_all_due(conn, self.policy.wave_id, now, self._local_days(now)[1])
+        report.deferred += held
+        logger.warning("wave %s: daily cap of %d reached; %d deferred to midnight",
+                       self.policy.wave_id, self.policy.daily_cap, held)  # fmt: skip
         return 0
 
-    def _deliver(self, row: Claimed) -> _Delivery:
-        """Send one claimed row: retries 429s, asks Twilio after anything unclear."""
-        tries = _Tries()
-        closes = self._closes.get((row.timezone, row.home_state))
-        for attempt in range(self.policy.max_attempts):
-            now = self.clock()
-            if closes is None or now >= closes:
-                opening = self._opening(now, row.timezone, row.home_state)
-                if opening is None or opening.send_from > now:
-                    return _Delivery(_held_back(row, opening, tries), tries)
-                closes = opening.send_until
-            try:
-                outcome = self._create(row)
-            except AccountError as e:
-                return _Delivery(self._back(row, tries), tries, account_error=str(e))
-            tries.calls += 1
-            match outcome:
-                case Accepted(sid):
-                    return self._sent(row, sid, tries)
-                case Refused(code, reason):
-                    failed = Transition(
-                        row.send_id, "failed", tries.calls, error_code=str(code),
-                        error_reason=reason, to_phone=row.to_phone,
-                    )  # fmt: skip
-                    return _Delivery(failed, tries)
-                case Throttled():
-                    tries.throttled += 1
-                    self.sleep(backoff_seconds(attempt))
-                case Unclear():
-                    tries.unclear += 1
-                    settled = self._settle_unclear(row, now, attempt, tries)
-                    if settled is not None:
-                        return settled
-        # Out of attempts, and Twilio confirmed it has nothing: the intent waits for a re-run.
-        return _Delivery(self._back(row, tries), tries, gave_up=True)
+    def _local_days(self, now: datetime) -> tuple[datetime, datetime]:
+        """This and the next midnight on the campaign's clock (the daily cap's day), in UTC."""
+        zone = ZoneInfo(self.policy.campaign_timezone)
+        today = datetime.combine(now.astimezone(zone).date(), time_of_day(0), tzinfo=zone)
+        # Aware arithmetic is wall-clock arithmetic: a day later is the next local midnight.
+        return today.astimezone(UTC), (today + timedelta(days=1)).astimezone(UTC)
 
-    def _create(self, row: Claimed):
-        self.pacer.acquire(row.segments)
-        if self._first_call is None:
-            self._first_call = time.monotonic()
-        return self.gateway.create(
-            to=row.to_phone, body=row.body, messaging_service_sid=self.policy.messaging_service_sid
-        )
-
-    def _settle_unclear(
-        self, row: Claimed, since: datetime, attempt: int, tries: _Tries
-    ) -> _Delivery | None:
-        """After a timeout or 5xx: wait for Twilio to settle, then ask it. None means Twilio has
-        no such message and the caller may try again."""
-        self.sleep(max(backoff_seconds(attempt), self.policy.settle_seconds))
-        try:
-            found = self._lookup(row.to_phone, row.marker, since)
-        except LookupFailed:
-            unknown = Transition(row.send_id, "submitting", tries.calls)
-            return _Delivery(unknown, tries, gave_up=True)
-        if not found:
-            return None
-        return self._sent(row, found[0], tries, resolved=True, duplicates=len(found) - 1)
-
-    def _sent(self, row: Claimed, sid: str, tries: _Tries, **flags) -> _Delivery:
-        self._last_accept = time.monotonic()
-        done = Transition(row.send_id, "sent", tries.calls, message_sid=sid, sent_at=self.clock())
-        return _Delivery(done, tries, segments=row.segments, **flags)
-
-    def _back(self, row: Claimed, tries: _Tries) -> Transition:
-        return Transition(row.send_id, "planned", tries.calls, not_before=self.clock())
-
-    def _lookup(self, to: str, marker: str, since: datetime) -> list[str]:
-        # Five minutes of slack: Twilio's clock and ours need not agree to the second.
-        for attempt in range(self.policy.max_attempts):
-            try:
-                return self.gateway.find(to=to, marker=marker, since=since - timedelta(minutes=5))
-            except LookupFailed:
-                if attempt == self.policy.max_attempts - 1:
-                    raise
-                self.sleep(backoff_seconds(attempt))
-        return []
-
-    def _tally(self, deliveries: list[_Delivery], report: SendReport) -> None:
+    def _tally(self, deliveries: list[Delivery], report: SendReport) -> None:
+        for delivery in deliveries:
+            report.add(delivery)
+        if self._cap_left is not None:
+            sent = sum(d.transition.state == "sent" for d in deliveries)
+            self._cap_left = max(0, self._cap_left - sent)
         account_errors = [d.account_error for d in deliveries if d.account_error]
-        gave_up = sum(d.gave_up for d in deliveries)
-        for d in deliveries:
-            t = d.transition
-            report.throttled += d.tries.throttled
-            report.unclear += d.tries.unclear
-            report.duplicates_seen += d.duplicates
-            if t.state == "sent":
-                report.sent += 1
-                report.segments_sent += d.segments
-                report.resolved_sent += d.resolved
-            elif t.state == "failed":
-                report.failed[t.error_reason or "unknown"] += 1
-            elif t.state == "deferred":
-                report.deferred += 1
-            elif t.state == "skipped":
-                report.skipped[t.error_reason or "unknown"] += 1
-        report.first_call = self._first_call
-        report.last_call = self._last_accept
         if account_errors:
             raise AccountError(account_errors[0])
+        gave_up = sum(d.gave_up for d in deliveries)
         if gave_up:
             raise ProviderUnavailable(
-                f"wave {self.policy.wave_id}: {gave_up} send(s) still unresolved after "
+                f"wave {self.policy.wave_id}: {gave_up} send(s) unresolved after "
                 f"{self.policy.max_attempts} attempts; a re-run will ask Twilio and resume"
             )

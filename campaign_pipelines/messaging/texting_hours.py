@@ -8,7 +8,7 @@ start and when it must stop for that group.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -26,10 +26,6 @@ class Opening:
 @lru_cache(maxsize=1024)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
-
-
-def window(start: time, end: time) -> TextingWindow:
-    return TextingWindow(start=start, end=end)
 
 
 def next_opening(
