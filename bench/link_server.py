@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             codes_file.write_text("\n".join(hot) + "\n")
             script = folder / "clicks.lua"
             script.write_text(WRK_SCRIPT)
-            wrk = WrkSettings(args.threads, args.connections, args.duration, script, codes_file)
+            wrk = WrkSettings(args.threads, args.connections, script, codes_file)
 
             with running_nginx(folder, workers=args.workers) as nginx_url:
                 run_wrk(wrk, nginx_url, seconds=args.warmup)
@@ -165,25 +166,47 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@dataclass(frozen=True)
 class WrkResult:
-    def __init__(self, data: dict) -> None:
-        self.requests = data["requests"]
-        self.seconds = data["duration_us"] / 1e6
-        self.rps = self.requests / self.seconds if self.seconds else 0.0
-        self.p50_ms = data["p50_us"] / 1000
-        self.p99_ms = data["p99_us"] / 1000
-        self.socket_errors = data["socket_errors"]
-        self.statuses = {int(k): v for k, v in data["statuses"].items()}
-        self.redirects = self.statuses.get(302, 0)
-        self.other = sum(n for status, n in self.statuses.items() if status != 302)
+    """What one wrk run saw, from the Lua script's summary line."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    socket_errors: int
+    statuses: dict[int, int]
+
+    @classmethod
+    def from_summary(cls, data: dict) -> WrkResult:
+        return cls(
+            requests=data["requests"],
+            seconds=data["duration_us"] / 1e6,
+            p50_ms=data["p50_us"] / 1000,
+            p99_ms=data["p99_us"] / 1000,
+            socket_errors=data["socket_errors"],
+            statuses={int(status): n for status, n in data["statuses"].items()},
+        )
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def redirects(self) -> int:
+        return self.statuses.get(302, 0)
+
+    @property
+    def other(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != 302)
 
 
+@dataclass(frozen=True)
 class WrkSettings:
-    def __init__(
-        self, threads: int, connections: int, duration: int, script: Path, codes: Path
-    ) -> None:
-        self.threads, self.connections, self.duration = threads, connections, duration
-        self.script, self.codes = script, codes
+    threads: int
+    connections: int
+    script: Path
+    codes: Path
 
 
 def run_wrk(settings: WrkSettings, base_url: str, *, seconds: int) -> WrkResult:
@@ -197,7 +220,7 @@ def run_wrk(settings: WrkSettings, base_url: str, *, seconds: int) -> WrkResult:
     )
     for line in completed.stdout.splitlines():
         if line.startswith("WRK_RESULT "):
-            return WrkResult(json.loads(line.removeprefix("WRK_RESULT ")))
+            return WrkResult.from_summary(json.loads(line.removeprefix("WRK_RESULT ")))
     raise RuntimeError(f"wrk printed no result; its output was:\n{completed.stdout}")
 
 

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import pytest
 from dagster import materialize
 from sqlalchemy import insert, text
 
@@ -31,6 +32,12 @@ IPHONE = (
 )
 SLACK = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 ALL = [clicks, delivery_statuses, actions, attribution, holdout_lift]
+
+
+@pytest.fixture(autouse=True)
+def _reports_in_tmp(tmp_path, monkeypatch):
+    # Charts and CSV exports go to <state>/reports; keep the tests' out of the real state folder.
+    monkeypatch.setenv("CAMPAIGN_STATE_DIR", str(tmp_path / "state"))
 
 
 def _run(database_url, assets=ALL, *, actions_folder=None, window_hours=72.0, tmp_path=None):

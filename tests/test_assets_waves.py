@@ -299,5 +299,30 @@ def test_assets_waves_suppression_list_joins_replies_refusals_and_imported_files
     ]  # fmt: skip
     assert not unread.passed
     assert unread.metadata["sample_rows"].value == [
-        "vendor-2024 line 3: not a phone number (not_a_number)"
+        "vendor-2024 line 3: not a possible US number (8 digits)"
     ]
+
+
+def test_assets_waves_message_without_its_link_blocks_the_wave(
+    engine, database_url, tmp_path, fake, twilio
+):
+    config = write_config(tmp_path)
+    seed_voters(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM links WHERE voter_id = 'V005' AND route = 'donate'"))
+
+    result = run_wave(database_url, config, twilio, "wave-1")
+
+    assert not result.success
+    checks = {
+        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    link_check = checks["every_message_has_its_link"]
+    assert not link_check.passed
+    assert link_check.metadata["sample_ids"].value == ["V005"]
+    assert checks["no_unrendered_placeholders"].passed
+    assert checks["segments_within_maximum"].passed
+    assert received(fake) == {}  # blocking: wave_sends never ran
+    assert states(engine, "wave-1") == {}

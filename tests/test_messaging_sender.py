@@ -20,7 +20,7 @@ from campaign_pipelines.fake_twilio import (
 )
 from campaign_pipelines.messaging.policy import SendPolicy
 from campaign_pipelines.messaging.sender import WaveSender
-from campaign_pipelines.messaging.twilio_gateway import TwilioGateway
+from campaign_pipelines.messaging.twilio_gateway import TwilioGateway, Unclear
 
 SERVICE = "MG" + "0" * 32
 NEW_YORK = "America/New_York"
@@ -186,3 +186,39 @@ def test_messaging_sender_killed_after_twilio_accepted_does_not_text_twice(
     assert send_row(engine, "killed", "V1").message_sid == accepted["+19195550111"]
     assert send_row(engine, "killed", "V2").state == "sent"
     assert fake.fake.store.counts()["by_to"] == {"+19195550111": 1, "+19195550112": 1}
+
+
+class LosesAnswers(TwilioGateway):
+    """The first create of each number times out: after Twilio took it, or before it arrived."""
+
+    def __init__(self, *args, arrived: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        object.__setattr__(self, "arrived", arrived)
+        object.__setattr__(self, "lost", set())
+
+    def create(self, *, to, **request):
+        if to in self.lost:
+            return super().create(to=to, **request)
+        self.lost.add(to)
+        if self.arrived:
+            super().create(to=to, **request)
+        return Unclear("ReadTimeout")
+
+
+@pytest.mark.parametrize("arrived", [True, False], ids=["taken", "never_arrived"])
+def test_messaging_sender_timeout_is_settled_by_asking_twilio(engine, fake, arrived):
+    fake.fake.reset()
+    add_message(engine, "timeouts", "V1", "+19195550121")
+    gateway = LosesAnswers(LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, base_url=fake.base_url,
+                           arrived=arrived)  # fmt: skip
+
+    report = WaveSender(
+        engine, gateway, policy("timeouts"), clock=at(datetime(2026, 6, 9, 16, tzinfo=UTC)),
+        sleep=lambda seconds: None,
+    ).run()  # fmt: skip
+
+    assert (report.sent, report.unclear, report.resolved_sent) == (1, 1, int(arrived))
+    assert report.calls == (1 if arrived else 2)
+    assert fake.fake.store.counts()["by_to"] == {"+19195550121": 1}
+    (message,) = fake.fake.store.all()
+    assert send_row(engine, "timeouts", "V1").message_sid == message.sid

@@ -115,8 +115,7 @@ def build_attribution(
     params = {"window_hours": window_hours, "layer": layer, "cost_per_segment": cost_per_segment}
     counts = {}
     with transaction(engine) as conn:
-        for table in ("attribution_actions", "attribution_funnel", "action_touches"):
-            conn.execute(text(f"DELETE FROM {table}"))  # names are constants
+        conn.execute(text("TRUNCATE attribution_actions, attribution_funnel, action_touches"))
         for step in STEPS:
             started = time.perf_counter()
             statement = text((SQL / f"{step}.sql").read_text())
@@ -150,7 +149,7 @@ def _attribution_charts(engine: Engine, folder: Path) -> dict[str, Path]:
         })  # fmt: skip
         pictures[f"funnel_{row.wave_id}"] = charts.funnel(
             frame, folder / f"funnel_{row.wave_id}.png",
-            title=f"Wave {row.wave_id}: sent to acted (last touch)",
+            title=f"{row.wave_id}: sent to acted (last touch)",
         )  # fmt: skip
     if len(hours):
         pictures["clicks_by_hour"] = charts.clicks_by_hour(
@@ -298,7 +297,7 @@ def _lift_charts(table: pd.DataFrame, folder: Path) -> dict[str, Path]:
         pictures[f"lift_{wave_id}_{action_type}"] = charts.lift_by_district(
             estimated,
             folder / f"lift_{wave_id}_{action_type}.png",
-            title=f"Wave {wave_id}: {action_type.replace('_', ' ')} lift by district",
+            title=f"{wave_id}: {action_type.replace('_', ' ')} lift by district",
         )
     return pictures
 

@@ -57,7 +57,8 @@ def delivery_statuses(
 
 def build_delivery_statuses(engine: Engine) -> int:
     with transaction(engine) as conn:
-        conn.execute(text("DELETE FROM delivery_statuses"))
+        # TRUNCATE, not DELETE: ten million dead rows would cost more than the rebuild's select.
+        conn.execute(text("TRUNCATE delivery_statuses"))
         return conn.execute(text(BUILD_SQL.read_text())).rowcount
 
 

@@ -18,9 +18,11 @@ from campaign_pipelines.config.waves import WaveConfig
 from campaign_pipelines.db.copy import copy_dataframe
 from campaign_pipelines.db.schema import wave_messages as messages_table
 from campaign_pipelines.db.session import transaction
-from campaign_pipelines.messaging.forecast import Forecast, forecast
+from campaign_pipelines.messaging.forecast import Forecast
 from campaign_pipelines.messaging.messages import WaveMessages, build_messages
+from campaign_pipelines.messaging.outcome import wave_forecast
 from campaign_pipelines.messaging.policy import UnknownWave, configured_wave
+from campaign_pipelines.messaging.queries import analyze
 from campaign_pipelines.messaging.rendering import PLACEHOLDER, MissingValueError
 from campaign_pipelines.partitions import wave_partitions
 from campaign_pipelines.quality.expectations import gxe, run_expectation
@@ -69,16 +71,10 @@ def wave_messages(
             raise Failure(description=str(e)) from e
         conn.execute(delete(messages_table).where(messages_table.c.wave_id == wave.id))
         copy_dataframe(conn, "wave_messages", built.frame)
+        analyze(conn, "wave_messages")
+        outlook = wave_forecast(conn, config, wave)
 
     frame = built.frame
-    outlook = forecast(
-        frame["segments"].tolist(),
-        int((frame["encoding"] == "UCS-2").sum()),
-        segments_per_second=wave.segments_per_second,
-        daily_cap=wave.daily_cap,
-        cost_per_segment_usd=config.messaging.cost_per_segment_usd,
-        hours=(config.messaging.texting_hours.start, config.messaging.texting_hours.end),
-    )
     context.log.info("wave %s forecast: %s", wave.id, outlook.describe())
     if built.without_links:
         context.log.warning("wave %s: %d eligible voters have no link", wave.id,

@@ -96,19 +96,16 @@ def wave_sends(
 
 
 def _metadata(report: SendReport, outcome: WaveOutcome, policy: SendPolicy) -> dict:
+    states = "planned | deferred | submitting | sent | failed | skipped"
     return {
-        "dagster/row_count": MetadataValue.int(
-            outcome.sent + outcome.deferred + outcome.pending
-            + sum(outcome.failed.values()) + sum(outcome.skipped.values())
-        ),
+        "dagster/row_count": MetadataValue.int(outcome.total),
         "dagster/column_schema": MetadataValue.table_schema(
             TableSchema(
                 columns=[
                     TableColumn("send_id", "bigint"),
                     TableColumn("wave_id", "text"),
                     TableColumn("voter_id", "text"),
-                    TableColumn("state", "text", description="planned | deferred | submitting "
-                                "| sent | failed | skipped"),
+                    TableColumn("state", "text", description=states),
                     TableColumn("message_sid", "text"),
                     TableColumn("error_code", "text"),
                     TableColumn("error_reason", "text"),
@@ -121,21 +118,9 @@ def _metadata(report: SendReport, outcome: WaveOutcome, policy: SendPolicy) -> d
         "deferred": MetadataValue.int(outcome.deferred),
         "failed": MetadataValue.int(sum(outcome.failed.values())),
         "this_run": MetadataValue.json(
-            {
-                "sent": report.sent,
-                "segments": report.segments_sent,
-                "failed": dict(report.failed),
-                "skipped": dict(report.skipped),
-                "deferred": report.deferred,
-                "resolved_by_lookup": report.resolved_sent,
-                "requeued_after_lookup": report.resolved_requeued,
-                "throttled_retries": report.throttled,
-                "unclear_outcomes": report.unclear,
-                "segments_per_second_cap": policy.segments_per_second,
-                "messages_per_second_achieved": round(report.achieved_per_second, 2),
-            }
+            {**report.as_dict(), "segments_per_second_cap": policy.segments_per_second}
         ),
-    }  # fmt: skip
+    }
 
 
 def _checks(hours: tuple[int, int, list[int]], after_opt_out: tuple[int, list[int]]) -> list:

@@ -38,7 +38,7 @@ def lift_by_district(table: pd.DataFrame, path: Path, *, title: str) -> Path:
     axes.set_yticks(y, rows["district_id"])
     axes.set_xlabel("lift: texted minus holdout action rate (percentage points, 95% interval)")
     axes.set_title(title)
-    axes.legend(loc="lower right", fontsize="small")
+    axes.legend(loc="best", fontsize="small")
     return _save(figure, path)
 
 

@@ -2,6 +2,6 @@
 
 import typer
 
-from campaign_pipelines.cli.serve import serve
+from campaign_pipelines.linkserver.command import serve
 
 typer.run(serve)

@@ -1,10 +1,8 @@
-"""Writing clicks: a batch per commit (COPY), the spool when PostgreSQL is away, and replay.
+"""Writing clicks: one statement per batch, the spool when PostgreSQL is away, and replay.
 
 ``ClickWriter.write`` is the flush function of the click ``GroupBatcher``: it returns only once
 the batch is durable, in PostgreSQL or in the spool, so a redirect is never answered for a click
-that could still be lost. Inside the write transaction the batch also reads when each clicked
-link's text was delivered, so a fetch that came faster than a person can read is labelled
-``too_soon_after_delivery`` with the delivery receipts known at that moment.
+that could still be lost.
 """
 
 from __future__ import annotations
@@ -12,33 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from datetime import datetime
 
 import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.dialects import postgresql
 
+from campaign_pipelines.db.schema import clicks
 from campaign_pipelines.linkserver.database import UNREACHABLE, DatabaseState
 from campaign_pipelines.linkserver.records import CLICK_COLUMNS, ClickRecord
 from campaign_pipelines.linkserver.spool import Spool
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = sql.SQL(", ").join(map(sql.Identifier, CLICK_COLUMNS))
-COPY_CLICKS = sql.SQL("COPY clicks ({}) FROM STDIN").format(_COLUMNS)
-CREATE_REPLAY_TABLE = sql.SQL(
-    "CREATE TEMP TABLE spooled_clicks ON COMMIT DROP AS SELECT {} FROM clicks WITH NO DATA"
-).format(_COLUMNS)
-COPY_REPLAY = sql.SQL("COPY spooled_clicks ({}) FROM STDIN").format(_COLUMNS)
-INSERT_REPLAYED = sql.SQL(
-    "INSERT INTO clicks ({0}) SELECT {0} FROM spooled_clicks ON CONFLICT (click_uuid) DO NOTHING"
-).format(_COLUMNS)
-DELIVERED_AT = """
-    SELECT link_id, max(delivered_at) FROM message_statuses
-    WHERE link_id = ANY(%s) AND delivered_at IS NOT NULL
-    GROUP BY link_id
-"""
+# One statement per batch: in autocommit mode it is its own transaction, durable when it
+# returns, in one round trip. A column per parameter (an array, typed as the table has it); a
+# click_uuid already stored is skipped, which is what makes replaying the spool safe.
+_ARRAYS = sql.SQL(", ").join(
+    sql.SQL("%s::{}[]").format(sql.SQL(clicks.c[name].type.compile(dialect=postgresql.dialect())))
+    for name in CLICK_COLUMNS
+)
+INSERT_CLICKS = sql.SQL(
+    "INSERT INTO clicks ({}) SELECT * FROM unnest({}) ON CONFLICT (click_uuid) DO NOTHING"
+).format(sql.SQL(", ").join(map(sql.Identifier, CLICK_COLUMNS)), _ARRAYS)
+REPLAY_CHUNK = 10_000
 
 
 class ClickWriter:
@@ -51,13 +46,11 @@ class ClickWriter:
         state: DatabaseState,
         *,
         timeout: float,
-        too_soon_seconds: float,
     ) -> None:
         self._pool = pool
         self._spool = spool
         self._state = state
         self._timeout = timeout
-        self._too_soon_seconds = too_soon_seconds
         self.committed = 0
         self.spooled = 0
         self.batches = 0
@@ -114,38 +107,20 @@ class ClickWriter:
         return stored
 
     async def _commit(self, records: list[ClickRecord]) -> None:
-        async with self._pool.connection(self._timeout) as conn, conn.transaction():
-            labelled = await self._label_by_delivery(conn, records)
-            async with conn.cursor() as cur, cur.copy(COPY_CLICKS) as copy:
-                for record in labelled:
-                    await copy.write_row(record.row())
+        async with self._pool.connection(self._timeout) as conn:
+            await self._insert(conn, records)
 
     async def _insert_new(self, records: list[ClickRecord]) -> int:
+        inserted = 0
+        async with self._pool.connection() as conn:
+            for start in range(0, len(records), REPLAY_CHUNK):
+                inserted += await self._insert(conn, records[start : start + REPLAY_CHUNK])
+        return inserted
+
+    async def _insert(self, conn: psycopg.AsyncConnection, records: list[ClickRecord]) -> int:
+        """The clicks newly stored (those whose click_uuid was not there yet)."""
         if not records:
             return 0
-        async with self._pool.connection() as conn, conn.transaction():
-            labelled = await self._label_by_delivery(conn, records)
-            async with conn.cursor() as cur:
-                await cur.execute(CREATE_REPLAY_TABLE)
-                async with cur.copy(COPY_REPLAY) as copy:
-                    for record in labelled:
-                        await copy.write_row(record.row())
-                await cur.execute(INSERT_REPLAYED)
-                return cur.rowcount
-
-    async def _label_by_delivery(
-        self, conn: psycopg.AsyncConnection, records: Sequence[ClickRecord]
-    ) -> Sequence[ClickRecord]:
-        people = {record.link_id for record in records if record.is_human}
-        if not people or self._too_soon_seconds <= 0:
-            return records
-        cursor = await conn.execute(DELIVERED_AT, (list(people),))
-        delivered: dict[int, datetime] = dict(await cursor.fetchall())
-        if not delivered:
-            return records
-        return [
-            record.with_delivery(delivered[record.link_id], too_soon_seconds=self._too_soon_seconds)
-            if record.is_human and record.link_id in delivered
-            else record
-            for record in records
-        ]
+        columns = zip(*records, strict=True)
+        cursor = await conn.execute(INSERT_CLICKS, [list(column) for column in columns])
+        return cursor.rowcount

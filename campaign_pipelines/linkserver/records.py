@@ -1,4 +1,4 @@
-"""One click as the server writes it: a ``clicks`` row, plus the evidence behind its label.
+"""One click as the server writes it: a ``clicks`` row.
 
 A named tuple rather than a dataclass: one is built per request, and a tuple is built fastest.
 """
@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from campaign_pipelines.db.schema import clicks
-from campaign_pipelines.rules.bots import classify_click
 
 # Every column but the serial key, in table order; the server mints click_uuid itself so that a
 # click written twice (a commit whose answer was lost, then the spool) is stored once.
@@ -31,6 +30,8 @@ def new_click_uuid() -> str:
 
 
 class ClickRecord(NamedTuple):
+    """The columns of one ``clicks`` row, in table order (checked below)."""
+
     click_uuid: str
     link_id: int
     clicked_at: datetime
@@ -42,22 +43,6 @@ class ClickRecord(NamedTuple):
     reason: str
     destination_url: str | None
     zip_code: str | None
-    # Evidence kept for relabelling when the delivery time is read at write time; not a column.
-    seen_recently: bool = False
-
-    def row(self) -> tuple[Any, ...]:
-        return self[:_COLUMN_COUNT]
-
-    def with_delivery(self, delivered_at: datetime, *, too_soon_seconds: float) -> ClickRecord:
-        """The click relabelled now that its text's delivery time is known."""
-        verdict = classify_click(
-            self.method,
-            self.user_agent,
-            seconds_since_delivery=(self.clicked_at - delivered_at).total_seconds(),
-            seen_recently=self.seen_recently,
-            too_soon_seconds=too_soon_seconds,
-        )
-        return self._replace(is_human=verdict.is_human, reason=verdict.reason)
 
     def to_json(self) -> dict[str, Any]:
         data = self._asdict()
@@ -70,10 +55,8 @@ class ClickRecord(NamedTuple):
         values["click_uuid"] = str(data["click_uuid"])
         values["link_id"] = int(data["link_id"])
         values["clicked_at"] = datetime.fromisoformat(data["clicked_at"])
-        values["seen_recently"] = bool(data.get("seen_recently"))
         return cls(**values)
 
 
-_COLUMN_COUNT = len(CLICK_COLUMNS)
-if ClickRecord._fields[:_COLUMN_COUNT] != CLICK_COLUMNS:
+if ClickRecord._fields != CLICK_COLUMNS:
     raise RuntimeError(f"ClickRecord fields {ClickRecord._fields} do not match {CLICK_COLUMNS}")

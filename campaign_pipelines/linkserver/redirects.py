@@ -7,8 +7,7 @@ small form that comes back here with ``?zip=NNNNN``; that visit is a click too, 
 
 This is a plain ASGI endpoint rather than a Starlette request handler: it runs for every click,
 so it answers the redirect with two ASGI messages instead of building request and response
-objects. Whether a click was too soon after its text's delivery is decided when it is written
-(``clicks``), where the delivery receipts are read once per batch.
+objects.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from campaign_pipelines.linkserver import pages
 from campaign_pipelines.linkserver.batcher import BatcherClosed, GroupBatcher
 from campaign_pipelines.linkserver.cache import Link, LinkDirectory
 from campaign_pipelines.linkserver.database import DatabaseUnavailable
+from campaign_pipelines.linkserver.deliveries import RecentDeliveries
 from campaign_pipelines.linkserver.privacy import ClientAddresses, IpHasher
 from campaign_pipelines.linkserver.records import ClickRecord, new_click_uuid
 from campaign_pipelines.linkserver.repeats import RepeatWindow
@@ -64,6 +64,8 @@ class Redirects:
         addresses: ClientAddresses,
         hasher: IpHasher,
         own_base: str,
+        deliveries: RecentDeliveries,
+        too_soon_seconds: float,
     ) -> None:
         self._directory = directory
         self._resolver = resolver
@@ -72,6 +74,8 @@ class Redirects:
         self._addresses = addresses
         self._hasher = hasher
         self._own_base = own_base
+        self._deliveries = deliveries
+        self._too_soon_seconds = too_soon_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         code: str = scope["path_params"]["code"]
@@ -154,7 +158,13 @@ class Redirects:
         method = scope["method"]
         clock = time.monotonic()
         seen = self._repeats.seen_recently(link_id, ip_hash, user_agent, clock)
-        verdict = classify_click(method, user_agent, seen_recently=seen)
+        verdict = classify_click(
+            method,
+            user_agent,
+            seconds_since_delivery=self._deliveries.seconds_since(link_id, now),
+            seen_recently=seen,
+            too_soon_seconds=self._too_soon_seconds,
+        )
         if verdict.is_human:
             self._repeats.remember(link_id, ip_hash, user_agent, clock)
         return ClickRecord(
@@ -169,7 +179,6 @@ class Redirects:
             reason=verdict.reason,
             destination_url=location,
             zip_code=zip_code,
-            seen_recently=seen,
         )
 
 

@@ -31,7 +31,7 @@ class LinkServerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LINK_", extra="ignore", frozen=True)
 
-    database_url: str | None = Field(
+    database_url: SecretStr | None = Field(
         default=None,
         validation_alias="CAMPAIGN_DATABASE_URL",
         description="PostgreSQL URL; unset means the project's embedded PostgreSQL.",
@@ -106,7 +106,9 @@ class LinkServerSettings(BaseSettings):
         """The configured URL, or the embedded PostgreSQL's (started on first call)."""
         from campaign_pipelines.db.server import database_url, libpq_url, normalise_url
 
-        return libpq_url(normalise_url(self.database_url) if self.database_url else database_url())
+        if self.database_url is None:
+            return libpq_url(database_url())
+        return libpq_url(normalise_url(self.database_url.get_secret_value()))
 
 
 def load_settings() -> LinkServerSettings:

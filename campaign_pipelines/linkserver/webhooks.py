@@ -18,6 +18,7 @@ import logging
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 from starlette.datastructures import ImmutableMultiDict
@@ -121,6 +122,8 @@ class TwilioWebhooks:
                     await conn.execute(self._record_status, values)
         except UNREACHABLE:
             return _retry_later()
+        except psycopg.Error as e:
+            return _failed("status callback", e)
         if rank is None:
             log.warning("status callback with an unknown status %r kept raw only", status[:32])
         return Response(status_code=204)
@@ -147,6 +150,8 @@ class TwilioWebhooks:
                     )
         except UNREACHABLE:
             return _retry_later()
+        except psycopg.Error as e:
+            return _failed("inbound message", e)
         if first_time and kind != "other":
             log.info("inbound reply recorded as %s", kind)
         return Response(EMPTY_TWIML, media_type="application/xml")
@@ -171,6 +176,12 @@ class TwilioWebhooks:
             log.warning("webhook to %s refused: signature does not match", request.url.path)
             return None
         return params
+
+
+def _failed(what: str, error: psycopg.Error) -> Response:
+    # The SQLSTATE only: PostgreSQL's message can quote the row, and rows here hold phone numbers.
+    log.error("%s not recorded: PostgreSQL error (SQLSTATE %s)", what, error.sqlstate)
+    return PlainTextResponse("not recorded", status_code=500)
 
 
 def _retry_later() -> Response:

@@ -15,6 +15,7 @@ from campaign_pipelines.db.schema import district_assignments, voters
 from campaign_pipelines.db.schema import wave_audience as audience_table
 from campaign_pipelines.messaging.eligibility import REASONS, exclusions
 from campaign_pipelines.messaging.holdout import HOLDOUT, assign_arms, holdout_salt
+from campaign_pipelines.messaging.queries import analyze
 
 SUPPRESSED_NUMBERS = text(
     "SELECT phone_e164 FROM suppressions UNION SELECT phone_e164 FROM opt_outs WHERE opted_out"
@@ -89,6 +90,7 @@ def build_audience(conn: Connection, config: CampaignConfig, wave: WaveConfig) -
     frame = candidates[["voter_id", "exclusion", "stratum", "arm"]]
     conn.execute(delete(audience_table).where(audience_table.c.wave_id == wave.id))
     copy_dataframe(conn, "wave_audience", frame.drop(columns="arm").assign(wave_id=wave.id))
+    analyze(conn, "wave_audience")
     return Audience(frame, new_arms)
 
 

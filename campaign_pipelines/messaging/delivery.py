@@ -10,10 +10,14 @@ sender's threads.
                found ─► sent, with its SID        not found ─► try again
     lookups failing ─► left 'submitting' for the next run to settle
     out of attempts ─► back to planned, due in five minutes (Twilio confirmed it has nothing)
+
+Once one text gives up or hits an account error the rest of its batch stops too: an outage is
+one problem, not one per voter.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +82,9 @@ class Deliverer:
         self.closes: dict[tuple[str | None, str | None], datetime] = {}
         self.first_call: float | None = None
         self.last_accept: float | None = None
+        # Set when Twilio cannot be reached or refuses the account: the rest of the batch stops
+        # at once instead of each text waiting out its own retries.
+        self.halted = threading.Event()
 
     def opening(
         self, now: datetime, timezone: str | None, home_state: str | None
@@ -94,6 +101,8 @@ class Deliverer:
         tries = Tries()
         closes = self.closes.get((row.timezone, row.home_state))
         for attempt in range(self.policy.max_attempts):
+            if self.halted.is_set():
+                return self._give_up(row, tries)
             now = self.clock()
             if closes is None or now >= closes:
                 opening = self.opening(now, row.timezone, row.home_state)
@@ -103,11 +112,12 @@ class Deliverer:
             try:
                 outcome = self._create(row)
             except AccountError as e:
+                self.halted.set()
                 return Delivery(self._back(row, tries), tries, account_error=str(e))
             tries.calls += 1
             match outcome:
                 case Accepted(sid):
-                    return self._sent(row, sid, tries)
+                    return self._sent(row, sid, tries, at=self.clock())
                 case Refused(code, reason):
                     failed = Transition(
                         row.send_id, "failed", tries.calls, error_code=str(code),
@@ -122,7 +132,7 @@ class Deliverer:
                     settled = self._settle_unclear(row, now, attempt, tries)
                     if settled is not None:
                         return settled
-        return Delivery(self._back(row, tries), tries, gave_up=True)
+        return self._give_up(row, tries)
 
     def lookup(self, to: str, marker: str, since: datetime) -> list[str]:
         """Twilio's SIDs for our text to ``to``, retrying lookups Twilio cannot answer now."""
@@ -152,16 +162,23 @@ class Deliverer:
         try:
             found = self.lookup(row.to_phone, row.marker, since)
         except LookupFailed:
+            self.halted.set()
             unknown = Transition(row.send_id, "submitting", tries.calls)
             return Delivery(unknown, tries, gave_up=True)
         if not found:
             return None
-        return self._sent(row, found[0], tries, resolved=True, duplicates=len(found) - 1)
+        # The attempt Twilio took was made at ``since``, inside the voter's hours.
+        return self._sent(row, found[0], tries, at=since, resolved=True, duplicates=len(found) - 1)
 
-    def _sent(self, row: Claimed, sid: str, tries: Tries, **flags) -> Delivery:
+    def _sent(self, row: Claimed, sid: str, tries: Tries, *, at: datetime, **flags) -> Delivery:
         self.last_accept = time.monotonic()
-        done = Transition(row.send_id, "sent", tries.calls, message_sid=sid, sent_at=self.clock())
+        done = Transition(row.send_id, "sent", tries.calls, message_sid=sid, sent_at=at)
         return Delivery(done, tries, segments=row.segments, **flags)
+
+    def _give_up(self, row: Claimed, tries: Tries) -> Delivery:
+        """Every attempt Twilio answered said it has no such text: back to planned, later."""
+        self.halted.set()
+        return Delivery(self._back(row, tries), tries, gave_up=True)
 
     def _back(self, row: Claimed, tries: Tries) -> Transition:
         later = self.clock() + RETRY_LATER

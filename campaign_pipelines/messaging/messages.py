@@ -50,8 +50,10 @@ def build_messages(conn: Connection, config: CampaignConfig, wave: WaveConfig) -
 
     base = config.links.base_url.rstrip("/")
     links["short_url"] = base + "/" + links["code"]
-    per_route = links.pivot(index="voter_id", columns="route", values="short_url")
-    complete = per_route.reindex(columns=wave.routes).notna().all(axis=1)
+    per_route = links.pivot(index="voter_id", columns="route", values="short_url").reindex(
+        columns=wave.routes
+    )
+    complete = per_route.notna().all(axis=1)
     linked = set(complete[complete].index)
     without = sorted(set(people["voter_id"]) - linked)
     people = people[people["voter_id"].isin(linked)].reset_index(drop=True)

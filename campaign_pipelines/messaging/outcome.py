@@ -8,6 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
+from campaign_pipelines.config.models import CampaignConfig
+from campaign_pipelines.config.waves import WaveConfig
+from campaign_pipelines.messaging.forecast import Forecast, forecast
+
 
 @dataclass(frozen=True)
 class WaveOutcome:
@@ -20,6 +24,14 @@ class WaveOutcome:
     skipped: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     next_send_at: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        """Intents recorded for the wave, whatever their state."""
+        return (
+            self.sent + self.deferred + self.pending
+            + sum(self.failed.values()) + sum(self.skipped.values())
+        )  # fmt: skip
 
     def as_dict(self) -> dict:
         return {
@@ -64,4 +76,20 @@ def wave_outcome(conn: Connection, wave_id: str) -> WaveOutcome:
         skipped={r.reason: r.n for r in sends if r.state == "skipped"},
         excluded={reason: n for reason, n in excluded},
         next_send_at=deferred.next_at if deferred else None,
+    )
+
+
+def wave_forecast(conn: Connection, config: CampaignConfig, wave: WaveConfig) -> Forecast:
+    """The forecast of the wave's rendered messages, as ``wave_messages`` shows it."""
+    rows = conn.execute(
+        text("SELECT segments, encoding FROM wave_messages WHERE wave_id = :w"), {"w": wave.id}
+    ).all()
+    hours = config.messaging.texting_hours
+    return forecast(
+        [r.segments for r in rows],
+        sum(r.encoding == "UCS-2" for r in rows),
+        segments_per_second=wave.segments_per_second,
+        daily_cap=wave.daily_cap,
+        cost_per_segment_usd=config.messaging.cost_per_segment_usd,
+        hours=(hours.start, hours.end),
     )

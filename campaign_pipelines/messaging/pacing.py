@@ -31,7 +31,7 @@ class Pacer:
         self._burst = burst_seconds
         self._clock = clock
         self._sleep = sleep
-        self._next = clock()
+        self._next: float | None = None  # no backlog to make up before the first send
         self._lock = threading.Lock()
 
     def acquire(self, segments: int = 1) -> None:
@@ -39,7 +39,7 @@ class Pacer:
             return
         with self._lock:
             now = self._clock()
-            start = max(self._next, now - self._burst)
+            start = now if self._next is None else max(self._next, now - self._burst)
             self._next = start + segments / self.rate
         if start > now:
             self._sleep(start - now)

@@ -2,21 +2,21 @@
 
 ::
 
-    planned ──claim──► submitting ──► sent       Twilio accepted it (its SID is kept)
-       ▲  │                │     └──► failed     a permanent refusal for this number
-       │  │                ├────────► deferred   its window shut before the call; retried later
-       │  │                └────────► planned    Twilio was asked and has no such message
-       │  ├──hold──► deferred (not_before = the voter's next opening) ──► claimed when due
-       │  └──hold──► skipped  (wave closed, number suppressed, voter left the audience)
-       └───────────  deferred
+    planned, deferred (due) ──claim──► submitting ──► sent      Twilio accepted it (SID kept)
+          │                                ├────────► failed    refused for good (code, reason)
+          │                                ├────────► deferred  the voter's window shut first
+          │                                └────────► planned   Twilio was asked: no such text
+          ├──hold──► deferred   until the voter's next opening (``not_before``)
+          └──hold──► skipped    wave closed, number suppressed, or voter left the audience
 
 A row is committed as ``submitting`` before its API call, so after a crash at any point a row is
-either untouched (safe to send), ``submitting`` (ask Twilio before anything else: see
-``sender.resolve_stranded``) or final. Nothing here ever resends on its own.
+either untouched (safe to send), ``submitting`` (Twilio is asked before anything else happens to
+it: see ``sender.WaveSender``) or final. Nothing here ever resends on its own.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +24,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
 
-from campaign_pipelines.messaging.queries import query
+from campaign_pipelines.messaging.queries import analyze, query
 
 PENDING = ("planned", "deferred")
 # Refusals that put the number on the suppression list, with the list's reason.
@@ -35,24 +35,27 @@ class WaveBusy(RuntimeError):
     """Another run holds this wave's send lock."""
 
 
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(hashtext('wave_sends'), hashtext(:wave_id))")
+_UNLOCK = text("SELECT pg_advisory_unlock(hashtext('wave_sends'), hashtext(:wave_id))")
+
+
 @contextmanager
-def wave_lock(engine: Engine, wave_id: str) -> Iterator[None]:
-    """One sender per wave at a time. The lock is the session's, so a killed run releases it."""
+def wave_lock(engine: Engine, wave_id: str, *, wait_seconds: float = 10.0) -> Iterator[None]:
+    """One sender per wave at a time. The lock belongs to a database session, so a killed run
+    releases it; its server process may take a moment to notice, hence the short wait."""
+    params = {"wave_id": wave_id}
     with engine.connect() as conn:
-        held = conn.execute(
-            text("SELECT pg_try_advisory_lock(hashtext('wave_sends'), hashtext(:wave_id))"),
-            {"wave_id": wave_id},
-        ).scalar_one()
+        deadline = time.monotonic() + wait_seconds
+        while not conn.execute(_TRY_LOCK, params).scalar_one():
+            conn.commit()
+            if time.monotonic() >= deadline:
+                raise WaveBusy(f"another run is already sending wave {wave_id}")
+            time.sleep(0.2)
         conn.commit()
-        if not held:
-            raise WaveBusy(f"another run is already sending wave {wave_id}")
         try:
             yield
         finally:
-            conn.execute(
-                text("SELECT pg_advisory_unlock(hashtext('wave_sends'), hashtext(:wave_id))"),
-                {"wave_id": wave_id},
-            )
+            conn.execute(_UNLOCK, params)
             conn.commit()
 
 
@@ -101,21 +104,32 @@ class Transition:
     to_phone: str | None = None
 
 
-def plan(conn: Connection, wave_id: str, opens_at: datetime) -> dict[str, int]:
-    """Record the intent for every rendered message; returns counts of what changed."""
+def plan(engine: Engine, wave_id: str, opens_at: datetime) -> dict[str, int]:
+    """Record the intent for every rendered message; returns counts of what changed. Each step
+    is idempotent, so each commits on its own."""
     params = {"wave_id": wave_id}
-    planned = conn.execute(query("plan_sends"), {**params, "opens_at": opens_at}).rowcount
-    refreshed = conn.execute(query("refresh_sends"), params).rowcount
-    left = conn.execute(
+    with engine.begin() as conn:
+        planned = conn.execute(query("plan_sends"), {**params, "opens_at": opens_at}).rowcount
+    if planned:
+        with engine.begin() as conn:
+            analyze(conn, "sends")
+            analyze(conn, "wave_messages")
+    with engine.begin() as conn:
+        refreshed = conn.execute(query("refresh_sends"), params).rowcount
+        left = _skip_left_audience(conn, wave_id)
+    return {"planned": planned, "refreshed": refreshed, "left_audience": left}
+
+
+def _skip_left_audience(conn: Connection, wave_id: str) -> int:
+    return conn.execute(
         text(
             "UPDATE sends s SET state = 'skipped', error_reason = 'left_audience'"
             " WHERE s.wave_id = :wave_id AND s.state IN ('planned', 'deferred') AND NOT EXISTS"
             " (SELECT 1 FROM wave_messages wm"
             "  WHERE wm.wave_id = s.wave_id AND wm.voter_id = s.voter_id)"
         ),
-        params,
+        {"wave_id": wave_id},
     ).rowcount
-    return {"planned": planned, "refreshed": refreshed, "left_audience": left}
 
 
 def skip_suppressed(conn: Connection, wave_id: str) -> int:

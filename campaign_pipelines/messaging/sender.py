@@ -57,6 +57,7 @@ class SendReport:
     skipped: Counter[str] = field(default_factory=Counter)
     resolved_sent: int = 0
     resolved_requeued: int = 0
+    calls: int = 0  # create requests, answered or not: what the rate limit counts
     throttled: int = 0
     unclear: int = 0
     duplicates_seen: int = 0
@@ -71,10 +72,32 @@ class SendReport:
 
     @property
     def achieved_per_second(self) -> float:
+        """Texts Twilio accepted per second of sending."""
         return self.sent / self.send_seconds if self.send_seconds > 0 else 0.0
+
+    @property
+    def requests_per_second(self) -> float:
+        """Create requests per second, refused ones included: the figure a cap is held to."""
+        return self.calls / self.send_seconds if self.send_seconds > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "sent": self.sent,
+            "segments": self.segments_sent,
+            "failed": dict(self.failed),
+            "skipped": dict(self.skipped),
+            "deferred": self.deferred,
+            "resolved_by_lookup": self.resolved_sent,
+            "requeued_after_lookup": self.resolved_requeued,
+            "throttled_retries": self.throttled,
+            "unclear_outcomes": self.unclear,
+            "messages_per_second_achieved": round(self.achieved_per_second, 2),
+            "requests_per_second": round(self.requests_per_second, 2),
+        }
 
     def add(self, delivery: Delivery) -> None:
         t = delivery.transition
+        self.calls += delivery.tries.calls
         self.throttled += delivery.tries.throttled
         self.unclear += delivery.tries.unclear
         self.duplicates_seen += delivery.duplicates
@@ -117,8 +140,7 @@ class WaveSender:
             ThreadPoolExecutor(self.policy.workers, thread_name_prefix="send") as pool,
         ):
             self._settle_stranded(pool, report)
-            with self.engine.begin() as conn:
-                counts = states.plan(conn, wave_id, self.policy.opens_at)
+            counts = states.plan(self.engine, wave_id, self.policy.opens_at)
             report.planned = counts["planned"]
             report.skipped["left_audience"] += counts["left_audience"]
             logger.info("wave %s: %d intents planned, %d refreshed", wave_id, counts["planned"],
@@ -158,7 +180,11 @@ class WaveSender:
             return Transition(row.send_id, "failed", 0, error_reason="outcome_unknown")
         found = self.deliverer.lookup(row.to_phone, row.marker, row.submitted_at)
         if found:
-            return Transition(row.send_id, "sent", 0, message_sid=found[0], sent_at=self.clock())
+            # Twilio took it within moments of submission, which is when its hours were checked.
+            sent = Transition(
+                row.send_id, "sent", 0, message_sid=found[0], sent_at=row.submitted_at
+            )
+            return sent
         # Twilio has no such text: the earlier run died before its request arrived.
         return Transition(row.send_id, "planned", 0, not_before=self.clock())
 

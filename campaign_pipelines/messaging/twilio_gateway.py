@@ -22,6 +22,7 @@ prints list filters, i.e. phone numbers) is raised to WARNING.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,11 +122,13 @@ class TwilioGateway:
             raise AccountError(f"Twilio refused a lookup: HTTP {e.status}, code {e.code}") from e
         except requests.RequestException as e:
             raise LookupFailed(f"lookup failed: {type(e).__name__}") from e
+        # The marker must end where a link code ends, so "/abc" never matches "/abcd".
+        pattern = re.compile(re.escape(marker) + r"(?![A-Za-z0-9_-])")
         ours = [
             m
             for m in listed
             if (m.direction or "").startswith("outbound")
-            and marker in (m.body or "")
+            and pattern.search(m.body or "")
             and (m.date_created is None or m.date_created >= since)
         ]
         return [m.sid for m in sorted(ours, key=lambda m: m.date_created or since)]

@@ -46,7 +46,7 @@ message_statuses = Table(
     Column("delivered_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("link_id", BigInteger),
-    Index("message_statuses_link", "link_id"),
+    Index("message_statuses_delivered", "delivered_at"),
 )
 
 status_callbacks = Table(

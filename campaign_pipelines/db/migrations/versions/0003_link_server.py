@@ -45,7 +45,8 @@ def upgrade() -> None:
         # The link texted in this message (from sends), so a click can be timed against delivery.
         sa.Column("link_id", sa.BigInteger),
     )
-    op.create_index("message_statuses_link", "message_statuses", ["link_id"])
+    # The link server reads the receipts of the last minute, every second.
+    op.create_index("message_statuses_delivered", "message_statuses", ["delivered_at"])
     op.create_table(
         "status_callbacks",
         sa.Column("callback_id", sa.BigInteger, primary_key=True, autoincrement=True),

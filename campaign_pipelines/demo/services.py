@@ -1,0 +1,111 @@
+"""The processes the demo runs beside Dagster: the link server and the local Twilio.
+
+The link server is a real ``campaign serve`` process on 127.0.0.1; the Twilio-compatible server
+runs on a thread of the demo. Both are stopped when the ``with`` block ends, whatever happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from campaign_pipelines import paths
+from campaign_pipelines.fake_twilio import serve_in_thread
+from campaign_pipelines.fake_twilio.options import LOCAL_ACCOUNT_SID
+
+log = logging.getLogger(__name__)
+
+# A throwaway token for the local fake; the real one comes from TWILIO_AUTH_TOKEN in production.
+DEMO_AUTH_TOKEN = "demo-" + "0" * 27
+READY_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Services:
+    link_base_url: str
+    twilio_base_url: str
+    fake_twilio: object  # the fake's in-memory state (received messages, inbound posting)
+    env: dict[str, str]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_services(*, link_port: int | None = None) -> Iterator[Services]:
+    """Start the fake Twilio and the link server; export the variables the pipeline reads."""
+    link_port = link_port or free_port()
+    link_base = f"http://127.0.0.1:{link_port}"
+    with ExitStack() as stack:
+        twilio = stack.enter_context(
+            serve_in_thread(auth_token=DEMO_AUTH_TOKEN, sent_delay=0.2, delivered_delay=0.3)
+        )
+        env = {
+            "TWILIO_ACCOUNT_SID": LOCAL_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": DEMO_AUTH_TOKEN,
+            "TWILIO_BASE_URL": twilio.base_url,
+            "TWILIO_STATUS_CALLBACK_URL": f"{link_base}/twilio/status",
+            "PUBLIC_BASE_URL": link_base,
+            "LINK_IP_HASH_KEY": secrets.token_hex(32),
+            "LINK_SPOOL_DIR": str(paths.state_dir() / "demo" / "link-spool"),
+        }
+        os.environ.update(env)
+        stack.enter_context(_link_server(link_port, link_base))
+        yield Services(link_base, twilio.base_url, twilio.fake, env)
+
+
+@contextmanager
+def _link_server(port: int, base_url: str) -> Iterator[None]:
+    log_path = paths.state_dir() / "demo" / "link-server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "campaign_pipelines.cli.main", "serve",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            stdout=log_file, stderr=subprocess.STDOUT, env=os.environ.copy(),
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            _wait_ready(process, f"{base_url}/healthz", log_path)
+            yield
+        finally:
+            _stop(process)
+
+
+def _wait_ready(process: subprocess.Popen, url: str, log_path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the link server exited early; see {log_path}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the link server did not answer {url} in {READY_TIMEOUT_SECONDS:.0f}s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)  # graceful: pending clicks are drained first
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
