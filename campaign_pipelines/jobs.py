@@ -21,3 +21,9 @@ links_job = define_asset_job(
     selection=AssetSelection.assets("links"),
     description="Mint (or reuse) one short link per voter and route for a wave.",
 )
+
+attribution_job = define_asset_job(
+    "attribution_job",
+    selection=AssetSelection.groups("attribution"),
+    description="Ingest clicks and delivery reports, import actions, rebuild attribution and lift.",
+)

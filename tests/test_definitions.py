@@ -4,45 +4,58 @@ import subprocess
 import sys
 
 from campaign_pipelines.definitions import defs
+from campaign_pipelines.resources import twilio_from_env
 
 EXPECTED_ASSETS = {
-    "voter_file": "voters",
-    "voters": "voters",
-    "district_layers": "districts",
-    "district_assignments": "districts",
-    "destination_catalog": "routing",
-    "voter_routes": "routing",
+    "voter_file": "voters", "voters": "voters",
+    "district_layers": "districts", "district_assignments": "districts",
+    "destination_catalog": "routing", "voter_routes": "routing",
     "links": "links",
-}
-EXPECTED_CHECKS = {
-    "voters": {
-        "voter_ids_are_unique", "phones_are_e164", "coordinates_inside_state_bounds",
-        "rows_are_all_accounted_for", "quarantine_rate_is_low",
-    },
-    "district_layers": {"geometries_are_valid", "layers_cover_the_state"},
-    "district_assignments": {
-        "one_district_per_voter_per_layer", "voters_have_a_district",
-        "districts_agree_with_voter_file",
-    },
-    "destination_catalog": {
-        "precincts_have_a_polling_place_or_fallback", "destinations_are_allowlisted_https",
-    },
-    "voter_routes": {
-        "every_voter_has_every_route", "every_voter_route_has_a_destination", "fallbacks_say_why",
-    },
-    "links": {
-        "link_codes_are_unique", "destinations_are_allowlisted_https",
-        "every_voter_has_a_link_per_route", "no_voter_link_without_a_wave",
-    },
+    "suppression_list": "waves", "wave_audience": "waves", "wave_messages": "waves",
+    "wave_sends": "waves",
+    "clicks": "attribution", "delivery_statuses": "attribution", "actions": "attribution",
+    "attribution": "attribution", "holdout_lift": "attribution",
 }  # fmt: skip
 BLOCKING = {
-    "voter_ids_are_unique", "phones_are_e164", "coordinates_inside_state_bounds",
-    "rows_are_all_accounted_for", "geometries_are_valid", "one_district_per_voter_per_layer",
-    "voters_have_a_district",
-    "precincts_have_a_polling_place_or_fallback", "destinations_are_allowlisted_https",
-    "every_voter_has_every_route", "every_voter_route_has_a_destination", "fallbacks_say_why",
-    "link_codes_are_unique", "every_voter_has_a_link_per_route", "no_voter_link_without_a_wave",
-}  # fmt: skip
+    ("actions", "action_rows_are_all_accounted_for"),
+    ("destination_catalog", "destinations_are_allowlisted_https"),
+    ("destination_catalog", "precincts_have_a_polling_place_or_fallback"),
+    ("district_assignments", "one_district_per_voter_per_layer"),
+    ("district_assignments", "voters_have_a_district"),
+    ("district_layers", "geometries_are_valid"),
+    ("links", "destinations_are_allowlisted_https"),
+    ("links", "every_voter_has_a_link_per_route"),
+    ("links", "link_codes_are_unique"),
+    ("links", "no_voter_link_without_a_wave"),
+    ("suppression_list", "suppressed_numbers_are_e164"),
+    ("voter_routes", "every_voter_has_every_route"),
+    ("voter_routes", "every_voter_route_has_a_destination"),
+    ("voter_routes", "fallbacks_say_why"),
+    ("voters", "coordinates_inside_state_bounds"),
+    ("voters", "phones_are_e164"),
+    ("voters", "rows_are_all_accounted_for"),
+    ("voters", "voter_ids_are_unique"),
+    ("wave_audience", "no_suppressed_number_in_audience"),
+    ("wave_messages", "every_message_has_its_link"),
+    ("wave_messages", "no_unrendered_placeholders"),
+    ("wave_messages", "segments_within_maximum"),
+}
+NON_BLOCKING = {
+    ("actions", "most_actions_match_a_voter"),
+    ("attribution", "every_attributed_action_counted_once"),
+    ("attribution", "every_person_click_lands_in_one_row"),
+    ("clicks", "clicks_resolve_to_links"),
+    ("clicks", "no_click_below_the_cursor_is_missing"),
+    ("delivery_statuses", "reports_belong_to_sent_texts"),
+    ("district_assignments", "districts_agree_with_voter_file"),
+    ("district_layers", "layers_cover_the_state"),
+    ("holdout_lift", "holdout_share_is_as_configured"),
+    ("suppression_list", "suppression_files_are_fully_read"),
+    ("voters", "quarantine_rate_is_low"),
+    ("wave_audience", "holdout_share_matches_config"),
+    ("wave_sends", "no_text_after_opt_out"),
+    ("wave_sends", "no_text_outside_texting_hours"),
+}
 
 
 def _graph():
@@ -64,21 +77,27 @@ def test_definitions_every_asset_has_description_and_owner():
 
 
 def test_definitions_checks_and_blocking():
-    checks: dict[str, set[str]] = {}
-    blocking = set()
     graph = _graph()
-    for spec in (graph.get_check_spec(key) for key in graph.asset_check_keys):
-        checks.setdefault(spec.asset_key.to_user_string(), set()).add(spec.name)
-        if spec.blocking:
-            blocking.add(spec.name)
-    assert checks == EXPECTED_CHECKS
+    specs = [graph.get_check_spec(key) for key in graph.asset_check_keys]
+    blocking = {(s.asset_key.to_user_string(), s.name) for s in specs if s.blocking}
+    others = {(s.asset_key.to_user_string(), s.name) for s in specs if not s.blocking}
     assert blocking == BLOCKING
+    assert others == NON_BLOCKING
 
 
 def test_definitions_jobs():
     assert {job.name for job in defs.resolve_all_job_defs()} >= {
-        "voters_and_districts_job", "routing_job", "links_job",
+        "voters_and_districts_job", "routing_job", "links_job", "wave_send_job", "clicks_job",
+        "attribution_job",
     }  # fmt: skip
+
+
+def test_definitions_sensors_and_secrets(monkeypatch):
+    assert {s.name for s in defs.sensors} == {"wave_window_sensor", "clicks_sensor"}
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok-9f8e7d6c5b4a39281706")
+    twilio = twilio_from_env()
+    assert "tok-9f8e7d6c5b4a39281706" not in repr(twilio)
+    assert "EnvVar('TWILIO_AUTH_TOKEN')" in repr(twilio)
 
 
 def test_definitions_validate_through_cli():

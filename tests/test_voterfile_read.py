@@ -75,6 +75,21 @@ def test_read_quarantines_eight_digit_phone_with_reason(tmp_path):
     assert "91955501" not in row["detail"]
 
 
+@pytest.mark.parametrize(
+    ("phone", "detail"),
+    [
+        ("unknown", "not a phone number (no digits a number could be read from)"),
+        ("91955501", "not a possible US number (8 digits)"),
+        ("+44 20", "not a possible US number (4 digits)"),
+        ("+999 123", "not a phone number (invalid country code)"),
+    ],
+)
+def test_read_quarantines_unusable_phone_text(tmp_path, phone, detail):
+    _, result = _read(_write(tmp_path, [_row(phone=phone)]))
+    assert result.voters.empty
+    assert result.quarantine["detail"].tolist() == [detail]
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252", "latin-1"])
 def test_read_bom_and_latin1_twins_match_utf8(tmp_path, encoding):
     rows = [_row(first="José", last="Peña"), _row(ncid="AA2", first="Zoë", last="Müller")]

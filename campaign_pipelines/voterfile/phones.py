@@ -13,6 +13,15 @@ from functools import lru_cache
 import phonenumbers
 
 
+_PARSE_ERRORS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "invalid country code",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "no digits a number could be read from",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the prefix",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+    phonenumbers.NumberParseException.TOO_LONG: "too long",
+}
+
+
 @dataclass(frozen=True)
 class PhoneResult:
     e164: str | None
@@ -28,7 +37,9 @@ def normalise_phone(raw: str, region: str = "US") -> PhoneResult:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as e:
-        return PhoneResult(None, f"not a phone number ({e.error_type.name.lower()})")
+        return PhoneResult(
+            None, f"not a phone number ({_PARSE_ERRORS.get(e.error_type, 'unparsable')})"
+        )
     if not phonenumbers.is_possible_number(number):
         return PhoneResult(None, f"not a possible {region} number ({digits} digits)")
     if not phonenumbers.is_valid_number(number):

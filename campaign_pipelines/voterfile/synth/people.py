@@ -1,15 +1,15 @@
 """Who each synthetic voter is: names, demographics, party, NCID and a fictional phone.
 
-Phone numbers are all fictional: an NC area code followed by 555-0100 to 555-0199.
+Phone numbers are all fictional (555-0100 to 555-0199); ``phones`` says how they are spread.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from campaign_pipelines.voterfile.synth.phones import draw_phones
 from campaign_pipelines.voterfile.synth.rates import RATES
 from campaign_pipelines.voterfile.synth.sampling import (
-    TWO_DIGITS,
     draw,
     exact_masks,
     pick,
@@ -20,8 +20,6 @@ from campaign_pipelines.voterfile.synth.sampling import (
 SNAPSHOT_DAY = np.datetime64("2025-10-31")
 SNAPSHOT_YEAR = 2025
 
-_NC_AREA_CODES = ("919", "984", "704", "980", "336", "743", "910", "252", "828")
-_AREA_CODE_WEIGHTS = (0.2, 0.05, 0.2, 0.05, 0.15, 0.03, 0.12, 0.1, 0.1)
 _PARTIES = {"UNA": 0.37, "DEM": 0.31, "REP": 0.30, "LIB": 0.01, "GRE": 0.005, "NLB": 0.005}
 _RACES = {"W": 0.62, "B": 0.21, "U": 0.07, "O": 0.04, "A": 0.03, "M": 0.02, "I": 0.01}
 _ETHNICITIES = {"NL": 0.78, "UN": 0.16, "HL": 0.06}
@@ -33,15 +31,6 @@ _BIRTH_STATES = {
 }  # fmt: skip
 _SUFFIXES = {"": 0.95, "JR": 0.03, "SR": 0.01, "II": 0.005, "III": 0.005}
 _SMS_OPT_IN = {"Y": 0.85, "N": 0.10, "": 0.05}
-_PHONE_FORMATS = {
-    "{a}55501{y}": 0.30,
-    "{a}-555-01{y}": 0.20,
-    "({a}) 555-01{y}": 0.15,
-    "{a}.555.01{y}": 0.10,
-    "+1 {a} 555 01{y}": 0.10,
-    "1{a}55501{y}": 0.15,
-}
-
 
 def draw_people(
     n: int, pools: dict[str, np.ndarray], rng: np.random.Generator
@@ -72,7 +61,7 @@ def draw_people(
     first[nickname] = first[nickname] + ' "' + draw(pools["nicknames"], n, rng)[nickname] + '"'
 
     age = 18 + np.floor(rng.beta(1.6, 2.4, size=n) * 80).astype(np.int64)
-    phone, invalid_phone = _phones(n, rng)
+    phone, invalid_phone = draw_phones(n, rng)
     return {
         "first": first,
         "middle": middle,
@@ -92,25 +81,6 @@ def draw_people(
         "nickname": nickname,
         "accented": accented_first | accented_last,
     }
-
-
-def _phones(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Fictional numbers only: NC area code + 555-01XX, in the spellings voter files use."""
-    area = rng.choice(np.array(_NC_AREA_CODES, dtype=object), size=n, p=_AREA_CODE_WEIGHTS)
-    last_two = TWO_DIGITS[rng.integers(0, 100, size=n)]
-    style = pick(_PHONE_FORMATS, n, rng)
-    phone = np.empty(n, dtype=object)
-    for template in _PHONE_FORMATS:
-        rows = style == template
-        phone[rows] = [
-            template.format(a=a, y=y) for a, y in zip(area[rows], last_two[rows], strict=True)
-        ]
-
-    missing, invalid = exact_masks(n, [RATES["no_phone"], RATES["invalid_phone"]], rng)
-    phone[missing] = ""
-    # Two digits short, as when a clerk's entry was cut off.
-    phone[invalid] = area[invalid] + "-555-01"
-    return phone, invalid
 
 
 def _ncids(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -8,6 +8,7 @@ RATES = {
     "stale_district": 0.015,
     "no_phone": 0.10,
     "invalid_phone": 0.005,
+    "household_phone": 0.015,  # of voters with a phone: take another voter's number
     "address_newline": 0.0005,
     "address_tab": 0.0005,
     "address_quote": 0.0005,
