@@ -1,6 +1,6 @@
 """Benchmark: the link server against nginx returning a fixed 302, both loaded by wrk on 127.0.0.1.
 
-    python bench/link_server.py --links 1000000 --duration 15
+    python bench/link_server.py --links 1000000 --duration 15 --workers 2 --connections 192
 
 A fresh database gets ``--links`` links (one route, published the way the routing package
 publishes it); the newest ``--hot`` of them are the wave being clicked. wrk requests a random
@@ -388,11 +388,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=15, help="seconds of load per server")
     parser.add_argument("--warmup", type=int, default=3, help="seconds before each measurement")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--connections", type=int, default=64, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=1, help="server and nginx workers")
+    parser.add_argument("--connections", type=int, default=192, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=2, help="server and nginx workers")
     parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
     parser.add_argument("--max-delay-ms", type=float, default=0.0, help="group-commit wait")
-    parser.add_argument("--commit-concurrency", type=int, default=4, help="batches in flight")
+    parser.add_argument("--commit-concurrency", type=int, default=8, help="batches in flight")
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="print the server's log")
     args = parser.parse_args(argv)

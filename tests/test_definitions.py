@@ -97,7 +97,7 @@ def test_definitions_sensors_and_secrets(monkeypatch):
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok-9f8e7d6c5b4a39281706")
     twilio = twilio_from_env()
     assert "tok-9f8e7d6c5b4a39281706" not in repr(twilio)
-    assert "EnvVar('TWILIO_AUTH_TOKEN')" in repr(twilio)
+    assert "auth_token" not in repr(twilio)
 
 
 def test_definitions_validate_through_cli():

@@ -60,7 +60,7 @@ class LinkServerSettings(BaseSettings):
     )
     group_commit_max_batch: int = Field(default=1000, ge=1, le=100_000)
     group_commit_concurrency: int = Field(
-        default=4, ge=1, le=32, description="Click batches committing at the same time."
+        default=8, ge=1, le=32, description="Click batches committing at the same time."
     )
     group_commit_max_delay_ms: float = Field(
         default=0.0, ge=0, le=100, description="Wait for more clicks before a commit."

@@ -32,6 +32,7 @@ _BIRTH_STATES = {
 _SUFFIXES = {"": 0.95, "JR": 0.03, "SR": 0.01, "II": 0.005, "III": 0.005}
 _SMS_OPT_IN = {"Y": 0.85, "N": 0.10, "": 0.05}
 
+
 def draw_people(
     n: int, pools: dict[str, np.ndarray], rng: np.random.Generator
 ) -> dict[str, np.ndarray]:

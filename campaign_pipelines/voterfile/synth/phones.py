@@ -74,7 +74,7 @@ def draw_phones(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarra
     (joins,) = exact_masks(len(holders), [RATES["household_phone"]], rng)
     own = holders[~joins]
 
-    slot = np.empty(n, dtype=np.int64)
+    slot = np.zeros(n, dtype=np.int64)
     slot[own] = np.resize(_slot_order(weights, rng), len(own))
     if own.size:
         slot[holders[joins]] = slot[rng.choice(own, size=int(joins.sum()))]
