@@ -29,7 +29,7 @@ def test_demo_prints_totals_that_match_the_database(engine, database_url, tmp_pa
     assert completed.returncode == 0, out[-3000:] + completed.stderr[-3000:]
 
     def printed(label: str) -> int:
-        match = re.search(rf"│ {label}\s+│ ([\d,]+)", out)
+        match = re.search(rf"│ {label}\s+│\s+([\d,]+) │", out)
         assert match, f"{label!r} not in the summary"
         return int(match.group(1).replace(",", ""))
 
@@ -43,7 +43,26 @@ def test_demo_prints_totals_that_match_the_database(engine, database_url, tmp_pa
     assert printed("accepted") == load.rows_accepted
     assert printed("quarantined") == load.rows_quarantined
     assert re.search(rf"│ congressional\s+│\s+14 │\s+{spatial:,} │", out)
-    assert "FAIL" not in out
+    assert "Demo succeeded" in out
+    with engine.connect() as conn:
+        texted_twice = conn.execute(
+            text(
+                "SELECT count(*) FROM (SELECT to_phone FROM sends WHERE state = 'sent'"
+                " GROUP BY wave_id, to_phone HAVING count(*) > 1) t"
+            )
+        ).scalar()
+        suppressed_texted = conn.execute(
+            text(
+                "SELECT count(*) FROM sends s JOIN suppressions p ON p.phone_e164 = s.to_phone"
+                " WHERE s.state = 'sent' AND p.added_at < s.submitted_at"
+            )
+        ).scalar()
+        sent = conn.execute(text("SELECT count(*) FROM sends WHERE state = 'sent'")).scalar()
+        people = conn.execute(text("SELECT count(*) FROM clicks WHERE is_human")).scalar()
+    assert texted_twice == 0
+    assert suppressed_texted == 0
+    assert sent > 0 and re.search(rf"│ sent\s+│\s+{sent:,} │", out)
+    assert people > 0 and re.search(rf"│ people\s+│\s+person │\s+{people:,} │", out)
     assert (tmp_path / "state" / "dagster" / "dagster.yaml").is_file()
     # Dagster's runs live in PostgreSQL (dagster-postgres), beside the warehouse.
     dagster_url = make_url(database_url).set(database=f"{make_url(database_url).database}_dagster")

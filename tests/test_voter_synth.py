@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import phonenumbers
 import pytest
 import shapely
 from typer.testing import CliRunner
@@ -23,11 +24,12 @@ from campaign_pipelines.cli import app
 from campaign_pipelines.paths import data_dir
 from campaign_pipelines.voterfile.layout import NC_COLUMNS, NC_ENHANCED_COLUMNS, nc_county_fips
 from campaign_pipelines.voterfile.synth import SynthSummary, write_synthetic_voter_file
+from campaign_pipelines.voterfile.synth.phones import area_code_pool, draw_phones
 
 COUNT = 3000
 SEED = 11
 NC_AREA_CODES = "919|984|704|980|336|743|910|252|828"
-FICTIONAL_PHONE = re.compile(rf"1?({NC_AREA_CODES})55501\d\d")
+FICTIONAL_PHONE = re.compile(r"1?(\d{3})55501\d\d")
 TRUNCATED_PHONE = re.compile(rf"({NC_AREA_CODES})55501")
 
 
@@ -131,7 +133,55 @@ def test_synth_phones_are_fictional_555_01xx(synth, records):
     assert 0.08 < summary.rows_without_phone / COUNT < 0.12
     assert len(truncated) == summary.invalid_phone_rows > 0
     assert all(TRUNCATED_PHONE.fullmatch(d) for d in truncated)
+    assert all(_is_valid_us(d) for d in digits if d not in truncated)
     assert {"(", ".", "+", "-"} <= set("".join(phones))
+
+
+def _is_valid_us(digits: str) -> bool:
+    number = phonenumbers.parse(digits, "US")
+    return phonenumbers.is_valid_number_for_region(number, "US")
+
+
+def _numbers_of_voters(records: list[dict[str, str]]) -> pd.Series:
+    """The dialable number of each distinct voter (ncid) who has one, as ten digits."""
+    phones = {r["ncid"]: re.sub(r"\D", "", r["full_phone_number"])[-10:] for r in records}
+    return pd.Series([p for p in phones.values() if len(p) == 10])
+
+
+def test_synth_phones_use_every_fictional_number_before_sharing_one(tmp_path):
+    path = tmp_path / "ncvoter-50k.txt"
+    write_synthetic_voter_file(path, count=50_000, seed=SEED)
+    with path.open(encoding="utf-8", newline="") as fh:
+        numbers = _numbers_of_voters(list(csv.DictReader(fh, delimiter="\t")))
+
+    held_by = numbers.map(numbers.value_counts())
+
+    # 555-0100..0199 in ~360 US area codes is ~36,000 numbers for ~44,000 voters with a phone,
+    # so at 50k some sharing is unavoidable: the whole pool is used, each number by few voters.
+    assert numbers.nunique() == 100 * len(area_code_pool()[0]) < len(numbers)
+    assert (held_by == 1).mean() > 0.6
+    assert held_by.max() <= 4
+
+
+@pytest.mark.parametrize("voters", [3_000, 30_000])
+def test_draw_phones_gives_nine_in_ten_voters_their_own_number_within_capacity(voters):
+    phone, invalid = draw_phones(voters, np.random.default_rng(SEED))
+    numbers = pd.Series(phone[(phone != "") & ~invalid]).str.replace(r"\D", "", regex=True)
+    held_by = numbers.str[-10:].map(numbers.str[-10:].value_counts())
+
+    assert voters <= 100 * len(area_code_pool()[0])
+    assert (held_by == 1).mean() >= 0.9
+    assert 0.02 < (held_by > 1).mean() < 0.04  # household numbers
+
+
+def test_area_code_pool_starts_with_nc_and_holds_only_geographic_us_codes():
+    codes, weights = area_code_pool()
+
+    assert codes[:9] == tuple(NC_AREA_CODES.split("|"))
+    assert weights[:9].sum() == pytest.approx(1) and not weights[9:].any()
+    assert len(set(codes)) == len(codes) > 300
+    assert not {"800", "888", "500", "900", "416", "876"} & set(codes)
+    assert all(_is_valid_us(f"{code}5550100") for code in codes)
 
 
 def test_synth_sms_opt_in_is_mostly_yes(records):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from campaign_pipelines.cli import dagster_cmd, data, db, demo, fake_twilio, links, voters
+from campaign_pipelines.cli import dagster_cmd, data, db, demo, fake_twilio, links, serve, voters
 
 app = typer.Typer(
     name="campaign",
@@ -18,6 +18,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(links.app, name="links")
 app.command("fake-twilio")(fake_twilio.fake_twilio)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 app.command(
     "dagster",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},

@@ -1,7 +1,10 @@
-"""The end-to-end demo on the real North Carolina files with synthetic voters.
+"""Run the whole chain on the real North Carolina files with synthetic voters.
 
-Steps: start (or reuse) PostgreSQL, write a synthetic voter file over the real districts, run
-``voters_and_districts_job`` on a Dagster instance stored in PostgreSQL, and print what happened.
+PostgreSQL (embedded unless configured), a real link server process and the local Twilio come
+up first; then every job runs on a Dagster instance stored in PostgreSQL, wave 1 goes out through
+the wave schedule's job, simulated people and machines click through the link server, simulated
+donations, sign-ups and turnout are imported, and attribution is built. Everything the demo
+started is stopped at the end.
 """
 
 from __future__ import annotations
@@ -9,20 +12,32 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import yaml
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy import text
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine, text
 
+from campaign_pipelines import paths
 from campaign_pipelines.config import load_config
-from campaign_pipelines.config.loader import resolve_path
+from campaign_pipelines.config.loader import default_config_path, resolve_path
 from campaign_pipelines.dagster_env import prepare_dagster_env
+from campaign_pipelines.db import migrate
 from campaign_pipelines.db.session import engine_for
+from campaign_pipelines.demo import summary
+from campaign_pipelines.demo.services import Services, running_services
+from campaign_pipelines.demo.traffic import drive_traffic, sent_links
 
 DEFAULT_VOTERS = 50_000
 DEMO_SEED = 2026
+WAVE = "wave-1"
+# The demo's true effect of a text, relative to the baseline rate, per US House district.
+TRUE_LIFT = {str(d): 0.10 + 0.02 * (d % 5) for d in range(1, 15)}
+TOO_SOON_SECONDS = 3.0  # link server setting for the demo; people tap after this
 
 
 @dataclass(frozen=True)
@@ -37,44 +52,170 @@ def run_demo(*, voters: int | None = None, console: Console | None = None) -> De
     voters = voters or int(os.environ.get("DEMO_VOTERS", DEFAULT_VOTERS))
     started = time.monotonic()
     env = prepare_dagster_env()
-    config = load_config()
-    console.print(f"[bold]Campaign[/] {config.campaign.name} ({config.campaign.id})")
+    base = load_config(default_config_path())
+    console.print(f"[bold]Campaign[/] {base.campaign.name} ({base.campaign.id})")
+    voter_file = resolve_path(base, base.voter_file.path)
+    _ensure_voter_file(voter_file, voters, base, console)
+    migrate.upgrade(env["CAMPAIGN_DATABASE_URL"])
+    engine = engine_for(env["CAMPAIGN_DATABASE_URL"])
 
-    voter_file = resolve_path(config, config.voter_file.path)
-    _ensure_voter_file(voter_file, voters, config, console)
+    os.environ["LINK_TOO_SOON_SECONDS"] = str(TOO_SOON_SECONDS)
+    with running_services() as services:
+        _write_demo_config(default_config_path(), services.link_base_url)
+        console.print(
+            f"Link server {services.link_base_url}, local Twilio {services.twilio_base_url}"
+        )
+        failed = _run_chain(engine, services, console)
 
+    summary.print_summary(engine, WAVE, console)
+    elapsed = time.monotonic() - started
+    state = "[green]succeeded[/]" if not failed else f"[red]failed checks: {failed}[/]"
+    console.print(f"\nDemo {state} in {elapsed:.0f}s.")
+    console.print(f"Reports and charts: {paths.state_dir() / 'reports'}")
+    console.print(
+        "Dagster UI with this run's lineage: [bold]make ui[/], then http://127.0.0.1:3000"
+    )
+    return DemoResult(not failed, voter_file, failed)
+
+
+def _run_chain(engine: Engine, services: Services, console: Console) -> list[str]:
     from dagster import DagsterInstance
 
+    from campaign_pipelines.attribution.simulate import demo_action_files
     from campaign_pipelines.definitions import defs
 
-    console.print("Running [bold]voters_and_districts_job[/] (Dagster, PostgreSQL storage)…")
+    failed: list[str] = []
     with DagsterInstance.get() as instance:
-        result = defs.get_job_def("voters_and_districts_job").execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        run = _runner(defs, instance, console, failed)
+        run("voters_and_districts_job")
+        run("routing_job")
+        instance.add_dynamic_partitions("waves", [WAVE])
+        run("wave_send_job", partition_key=WAVE,
+            selection=["suppression_list", "links", "wave_audience", "wave_messages"])  # fmt: skip
+        summary.print_forecast(engine, WAVE, console)
+        run("wave_send_job", partition_key=WAVE, selection=["wave_sends"])
+        _wait_for_delivery_reports(engine, console)
+
+        reply = _replier(services)
+        with _progress(console) as bar:
+            counts = drive_traffic(
+                sent_links(engine, WAVE), link_base_url=services.link_base_url, reply=reply,
+                pause_seconds=TOO_SOON_SECONDS + 1, seed=DEMO_SEED, progress=bar,
+            )  # fmt: skip
+        console.print(f"Traffic sent through the link server: {dict(sorted(counts.items()))}")
+        folder = paths.state_dir() / "actions"
+        demo_action_files(engine, folder, wave_id=WAVE, lift_by_district=TRUE_LIFT, seed=DEMO_SEED)
+        time.sleep(1.0)  # let the last clicks commit and STOP replies land
+        run("attribution_job")
+    return failed
+
+
+def _runner(defs, instance, console: Console, failed: list[str]) -> Callable[..., None]:
+    def run(job_name: str, *, partition_key: str | None = None, selection=None) -> None:
+        from dagster import AssetKey
+
+        label = job_name + (f" {partition_key}" if partition_key else "")
+        if selection:
+            label += f" ({', '.join(selection)})"
+        began = time.monotonic()
+        with console.status(f"Running {label}…"):
+            result = defs.resolve_job_def(job_name).execute_in_process(
+                instance=instance,
+                partition_key=partition_key,
+                asset_selection=[AssetKey(s) for s in selection] if selection else None,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
+        evaluations = [
+            e.asset_check_evaluation_data
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        ]
+        bad = [
+            f"{e.asset_key.to_user_string()}.{e.check_name}"
+            for e in evaluations
+            if not e.passed and e.severity.value == "ERROR"
+        ]
+        failed.extend(bad)
+        mark = "[green]✓[/]" if result.success and not bad else "[red]✗[/]"
+        passed = sum(e.passed for e in evaluations)
+        console.print(
+            f"{mark} {label}: {time.monotonic() - began:.1f}s, "
+            f"{passed}/{len(evaluations)} checks passed"
         )
-    evaluations = [
-        e.asset_check_evaluation_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
-    failed = sorted(
-        f"{ev.asset_key.to_user_string()}.{ev.check_name}" for ev in evaluations if not ev.passed
+        if not result.success:
+            failed.append(f"{job_name} run {result.run_id} failed")
+
+    return run
+
+
+def _wait_for_delivery_reports(engine: Engine, console: Console, timeout: float = 60.0) -> None:
+    query = text(
+        "SELECT (SELECT count(*) FROM sends WHERE wave_id = :w AND state = 'sent'),"
+        " (SELECT count(*) FROM message_statuses m JOIN sends s USING (message_sid)"
+        "  WHERE s.wave_id = :w AND m.status IN ('delivered', 'undelivered', 'failed'))"
     )
-    _print_summary(engine_for(env["CAMPAIGN_DATABASE_URL"]), evaluations, console)
-    elapsed = time.monotonic() - started
-    status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
-    console.print(f"\nRun {result.run_id} {status} in {elapsed:.1f}s.")
-    console.print("See it in the Dagster UI: [bold]make ui[/] then open http://127.0.0.1:3000")
-    return DemoResult(result.success and not failed, voter_file, failed)
+    deadline = time.monotonic() + timeout
+    with console.status("Waiting for Twilio's delivery reports…"):
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                sent, reported = conn.execute(query, {"w": WAVE}).one()
+            if reported >= sent:
+                break
+            time.sleep(0.5)
+    console.print(f"Delivery reports received for {reported:,} of {sent:,} texts")
+
+
+def _replier(services: Services) -> Callable[[str, str], None]:
+    client = httpx.Client(base_url=services.twilio_base_url, timeout=10.0)
+
+    def reply(phone: str, body: str) -> None:
+        client.post(
+            "/_fake/inbound",
+            data={"From": phone, "To": "+15005550006", "Body": body,
+                  "Url": f"{services.link_base_url}/twilio/inbound"},
+        ).raise_for_status()  # fmt: skip
+
+    return reply
+
+
+def _progress(console: Console):
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    )  # fmt: skip
+
+    class _Bars:
+        def __enter__(self):
+            progress.start()
+            return self
+
+        def __exit__(self, *exc):
+            progress.stop()
+
+        def __call__(self, description: str, total: int) -> Callable[[], None]:
+            task = progress.add_task(description, total=total)
+            return lambda: progress.advance(task)
+
+    return _Bars()
+
+
+def _write_demo_config(source: Path, link_base_url: str) -> Path:
+    """The bundled config with the link server's address, written to the state folder."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data.setdefault("links", {})["base_url"] = link_base_url
+    target = paths.state_dir() / "demo" / "campaign.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    os.environ["CAMPAIGN_CONFIG"] = str(target)
+    return target
 
 
 def _ensure_voter_file(path: Path, voters: int, config, console: Console) -> None:
     marker = path.with_suffix(".json")
     wanted = {"voters": voters, "seed": DEMO_SEED}
     if path.exists() and marker.exists() and json.loads(marker.read_text()) == wanted:
-        console.print(f"Reusing synthetic voter file ({voters:,} voters)")
+        console.print(f"Reusing the synthetic voter file ({voters:,} voters)")
         return
     from campaign_pipelines.voterfile.synth import write_synthetic_voter_file
 
@@ -82,57 +223,3 @@ def _ensure_voter_file(path: Path, voters: int, config, console: Console) -> Non
     path.parent.mkdir(parents=True, exist_ok=True)
     write_synthetic_voter_file(path, count=voters, seed=DEMO_SEED, config=config)
     marker.write_text(json.dumps(wanted))
-
-
-def _print_summary(engine, evaluations, console: Console) -> None:
-    with engine.connect() as conn:
-        load = conn.execute(
-            text(
-                "SELECT load_id, rows_read, rows_accepted, rows_quarantined FROM voter_file_loads"
-                " ORDER BY load_id DESC LIMIT 1"
-            )
-        ).one()
-        reasons = conn.execute(
-            text(
-                "SELECT reason, count(*) FROM voter_quarantine WHERE load_id = :load"
-                " GROUP BY reason ORDER BY count(*) DESC"
-            ),
-            {"load": load.load_id},
-        ).all()
-        layers = conn.execute(
-            text(
-                "SELECT layer, count(*) FILTER (WHERE method = 'spatial') AS spatial,"
-                " count(*) FILTER (WHERE method = 'voter_file') AS fallback,"
-                " count(*) FILTER (WHERE method = 'none') AS unassigned,"
-                " (SELECT count(*) FROM district_layers l WHERE l.layer = a.layer) AS districts,"
-                " avg(agrees::int) AS agreement, count(agrees) AS compared"
-                " FROM district_assignments a GROUP BY layer ORDER BY layer"
-            )
-        ).all()
-
-    voters = Table(title="Voter file", show_header=False)
-    voters.add_row("rows read", f"{load.rows_read:,}")
-    voters.add_row("accepted", f"{load.rows_accepted:,}")
-    voters.add_row("quarantined", f"{load.rows_quarantined:,}")
-    for reason, n in reasons:
-        voters.add_row(f"  {reason}", f"{n:,}")
-    console.print(voters)
-
-    table = Table(title="District assignments")
-    for column in ("layer", "districts", "spatial", "file fallback", "none", "agreement"):
-        table.add_column(column, justify="left" if column == "layer" else "right")
-    for row in layers:
-        agreement = "-" if row.agreement is None else f"{row.agreement:.2%} ({row.compared:,})"
-        table.add_row(
-            row.layer, str(row.districts), f"{row.spatial:,}", f"{row.fallback:,}",
-            f"{row.unassigned:,}", agreement,
-        )  # fmt: skip
-    console.print(table)
-
-    checks = Table(title="Data-quality checks")
-    checks.add_column("check")
-    checks.add_column("result")
-    for ev in sorted(evaluations, key=lambda e: (e.asset_key.to_user_string(), e.check_name)):
-        mark = "[green]pass[/]" if ev.passed else f"[red]FAIL ({ev.severity.value.lower()})[/]"
-        checks.add_row(f"{ev.asset_key.to_user_string()}.{ev.check_name}", mark)
-    console.print(checks)

@@ -89,7 +89,9 @@ def drive_traffic(
         ("GET", code, PHONE_BROWSERS[i % len(PHONE_BROWSERS)])
         for i, code in enumerate(tapping["code"])
     ]
-    again = [p for p, r in zip(people, rng.random(len(people)), strict=True) if r < shares.double_tap]
+    again = [
+        p for p, r in zip(people, rng.random(len(people)), strict=True) if r < shares.double_tap
+    ]
     _fire(people + again, link_base_url, counts, "person", progress)
 
     stoppers = first_link["to_phone"][rng.random(len(voters)) < shares.stop]

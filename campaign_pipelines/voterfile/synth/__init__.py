@@ -21,14 +21,17 @@ with a phone too short to dial, accented latin-1 names, apostrophes, quoted nick
 addresses holding a tab, a double quote or a newline. ``count`` is the number of data rows;
 duplicates are part of it, so the file holds ``count - duplicate_rows`` distinct voters.
 
-Phone numbers are all fictional: an NC area code followed by 555-0100 to 555-0199. The same
-``(count, seed)`` always gives a byte-identical file.
+Phone numbers are all fictional: a US area code followed by 555-0100 to 555-0199. Voters get
+distinct numbers while the range lasts (NC area codes first, then about 350 out-of-state ones,
+some 36,000 numbers in all), except about 3 % who share a household number; beyond that, numbers
+are shared as evenly as they can be (see ``phones``). The same ``(count, seed)`` always gives a
+byte-identical file.
 
 Modules, in the order a file is built: ``geography`` (polygons and towns), ``row_plan`` (who
-each row is, in which county), ``placement`` (a point per row and its codes), ``names`` and
-``people`` (who each voter is), ``messiness``, ``registration`` (statuses and dates),
-``columns`` (everything joined in file order), ``writer`` and ``summary``; ``generate`` runs
-them in that order off one seeded generator, so reordering any step changes every file.
+each row is, in which county), ``placement`` (a point per row and its codes), ``names``,
+``people`` and ``phones`` (who each voter is), ``messiness``, ``registration`` (statuses and
+dates), ``columns`` (everything joined in file order), ``writer`` and ``summary``; ``generate``
+runs them in that order off one seeded generator, so reordering any step changes every file.
 """
 
 from campaign_pipelines.voterfile.synth.generate import write_synthetic_voter_file

@@ -52,7 +52,7 @@ def _is_geographic_us(area_code: str) -> bool:
 def area_code_pool() -> tuple[tuple[str, ...], np.ndarray]:
     """The area codes numbers are drawn from, NC's first, and each one's weight within NC.
 
-    Out-of-state codes weigh 0: they are used in code order only once NC's are full. Toll-free,
+    Out-of-state codes weigh 0: they are used, in a random order, once NC's are full. Toll-free,
     premium, personal (5XX) and Canadian or Caribbean codes fail the check and are left out.
     """
     nc = [code for code in _NC_AREA_CODES if _is_geographic_us(code)]
