@@ -14,8 +14,8 @@ from campaign_pipelines.assets.destination_catalog import destination_catalog
 from campaign_pipelines.assets.district_assignments import district_assignments
 from campaign_pipelines.assets.district_layers import district_layers
 from campaign_pipelines.assets.links import links
-from campaign_pipelines.assets.voter_routes import voter_routes
 from campaign_pipelines.assets.suppression_list import suppression_list
+from campaign_pipelines.assets.voter_routes import voter_routes
 from campaign_pipelines.assets.voters import voter_file, voters
 from campaign_pipelines.assets.wave_audience import wave_audience
 from campaign_pipelines.assets.wave_messages import wave_messages

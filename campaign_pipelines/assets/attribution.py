@@ -16,6 +16,7 @@ from dagster import (
 from sqlalchemy import Engine, text
 
 from campaign_pipelines.assets._checks import OWNERS, plain_result
+from campaign_pipelines.assets._schema import column_schema
 from campaign_pipelines.attribution import charts
 from campaign_pipelines.attribution.export import export_tables, reports_dir
 from campaign_pipelines.attribution.incrementality import (
@@ -25,6 +26,7 @@ from campaign_pipelines.attribution.incrementality import (
     sample_ratio_p_value,
 )
 from campaign_pipelines.db.copy import copy_dataframe
+from campaign_pipelines.db.schema import attribution_funnel as attribution_funnel_table
 from campaign_pipelines.db.schema import holdout_lift as holdout_lift_table
 from campaign_pipelines.db.schema.attribution import ACTION_TYPES
 from campaign_pipelines.db.session import transaction
@@ -97,7 +99,10 @@ def attribution(
 
     context.log.info("attribution: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     return MaterializeResult(
-        metadata=_attribution_metadata(engine, counts, pictures, exported),
+        metadata={
+            **_attribution_metadata(engine, counts, pictures, exported),
+            "dagster/column_schema": column_schema(attribution_funnel_table),
+        },
         check_results=_attribution_checks(engine),
     )
 
@@ -251,7 +256,10 @@ def holdout_lift(
         context.log.warning("no wave has both texted and holdout voters yet")
     fractions = {w.id: w.holdout_fraction for w in messaging.waves}
     return MaterializeResult(
-        metadata=_lift_metadata(table, pictures, exported),
+        metadata={
+            **_lift_metadata(table, pictures, exported),
+            "dagster/column_schema": column_schema(holdout_lift_table),
+        },
         check_results=[_sample_ratio_check(counts, fractions)],
     )
 

@@ -12,10 +12,12 @@ from dagster import (
 from sqlalchemy import text
 
 from campaign_pipelines.assets._checks import OWNERS, check_result, plain_result
+from campaign_pipelines.assets._schema import column_schema
 from campaign_pipelines.catalog.build import catalog_sites, page_rows, read_sources
 from campaign_pipelines.catalog.entries import POLLING_PLACE, FeedError
 from campaign_pipelines.catalog.match import match_rates
 from campaign_pipelines.config.links import LinksConfig
+from campaign_pipelines.db.schema import destinations as destinations_table
 from campaign_pipelines.db.session import transaction
 from campaign_pipelines.quality.expectations import gxe, run_expectation
 from campaign_pipelines.resources import CampaignConfigResource, PostgresResource
@@ -86,7 +88,10 @@ def destination_catalog(
         len(precincts),
     )
     return MaterializeResult(
-        metadata=_metadata(catalog, rates, len(entries)),
+        metadata={
+            **_metadata(catalog, rates, len(entries)),
+            "dagster/column_schema": column_schema(destinations_table),
+        },
         check_results=_checks(catalog, rates, links),
     )
 

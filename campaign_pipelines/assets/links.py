@@ -11,7 +11,9 @@ from dagster import (
 )
 
 from campaign_pipelines.assets._checks import OWNERS, plain_result
+from campaign_pipelines.assets._schema import column_schema
 from campaign_pipelines.config import CampaignConfig
+from campaign_pipelines.db.schema import links as links_table
 from campaign_pipelines.db.session import transaction
 from campaign_pipelines.partitions import wave_partitions
 from campaign_pipelines.resources import CampaignConfigResource, PostgresResource
@@ -87,7 +89,10 @@ def links(
     if rows.empty:
         context.log.warning("wave %s has no audience: no voter matches its filters", wave.id)
     return MaterializeResult(
-        metadata=_metadata(audience, stats, shared, config),
+        metadata={
+            **_metadata(audience, stats, shared, config),
+            "dagster/column_schema": column_schema(links_table),
+        },
         check_results=_checks(facts, wave.routes, config),
     )
 

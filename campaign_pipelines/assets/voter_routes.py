@@ -12,6 +12,8 @@ from dagster import (
 from sqlalchemy import text
 
 from campaign_pipelines.assets._checks import OWNERS, check_result, plain_result
+from campaign_pipelines.assets._schema import column_schema
+from campaign_pipelines.db.schema import voter_routes as voter_routes_table
 from campaign_pipelines.db.session import transaction
 from campaign_pipelines.quality.expectations import gxe, run_expectation
 from campaign_pipelines.resources import CampaignConfigResource, PostgresResource
@@ -90,7 +92,10 @@ def voter_routes(
         zips["zip_code"].nunique(),
     )
     return MaterializeResult(
-        metadata=_metadata(frame, zips),
+        metadata={
+            **_metadata(frame, zips),
+            "dagster/column_schema": column_schema(voter_routes_table),
+        },
         check_results=_checks(frame, len(voters), len(routes), set(known)),
     )
 

@@ -12,7 +12,6 @@ from functools import lru_cache
 
 import phonenumbers
 
-
 _PARSE_ERRORS = {
     phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "invalid country code",
     phonenumbers.NumberParseException.NOT_A_NUMBER: "no digits a number could be read from",
