@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from campaign_pipelines.db.session import engine_for
+from campaign_pipelines.demo.services import free_port
 
 
 @pytest.mark.slow
@@ -19,6 +20,7 @@ def test_demo_prints_totals_that_match_the_database(engine, database_url, tmp_pa
         "CAMPAIGN_DATABASE_URL": database_url,
         "CAMPAIGN_STATE_DIR": str(tmp_path / "state"),
         "DEMO_VOTERS": "1500",
+        "DEMO_LINK_PORT": str(free_port()),
         "COLUMNS": "120",
     }
     completed = subprocess.run(

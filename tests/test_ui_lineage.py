@@ -32,6 +32,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from campaign_pipelines import paths
 from campaign_pipelines.dagster_env import prepare_dagster_env
 from campaign_pipelines.definitions import defs
+from campaign_pipelines.demo.services import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -121,6 +122,7 @@ def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> DemoRun
         "CAMPAIGN_DATABASE_URL": database_url,
         "CAMPAIGN_STATE_DIR": str(state_dir),
         "DEMO_VOTERS": DEMO_VOTERS,
+        "DEMO_LINK_PORT": str(free_port()),
         "COLUMNS": "120",
     }
     started_at = time.time()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ DEMO_SEED = 2026
 WAVE = "wave-1"
 # The demo's true effect of a text, relative to the baseline rate, per US House district.
 TRUE_LIFT = {str(d): 0.10 + 0.02 * (d % 5) for d in range(1, 15)}
+DEMO_SEGMENTS_PER_SECOND = 2_000
 TOO_SOON_SECONDS = 3.0  # link server setting for the demo; people tap after this
 
 
@@ -60,7 +62,7 @@ def run_demo(*, voters: int | None = None, console: Console | None = None) -> De
     engine = engine_for(env["CAMPAIGN_DATABASE_URL"])
 
     os.environ["LINK_TOO_SOON_SECONDS"] = str(TOO_SOON_SECONDS)
-    with running_services() as services:
+    with running_services(link_port=_demo_link_port()) as services:
         _write_demo_config(default_config_path(), services.link_base_url)
         console.print(
             f"Link server {services.link_base_url}, local Twilio {services.twilio_base_url}"
@@ -110,6 +112,18 @@ def _run_chain(engine: Engine, services: Services, console: Console) -> list[str
     return failed
 
 
+def _demo_link_port() -> int:
+    """A fixed port (``DEMO_LINK_PORT``, default 8080): links minted by an earlier demo run keep
+    pointing at the same server, as a campaign's links keep their domain."""
+    port = int(os.environ.get("DEMO_LINK_PORT", "8080"))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(
+                f"port {port} on 127.0.0.1 is in use; stop what holds it or set DEMO_LINK_PORT"
+            )
+    return port
+
+
 def _runner(defs, instance, console: Console, failed: list[str]) -> Callable[..., None]:
     def run(job_name: str, *, partition_key: str | None = None, selection=None) -> None:
         from dagster import AssetKey
@@ -149,7 +163,7 @@ def _runner(defs, instance, console: Console, failed: list[str]) -> Callable[...
     return run
 
 
-def _wait_for_delivery_reports(engine: Engine, console: Console, timeout: float = 60.0) -> None:
+def _wait_for_delivery_reports(engine: Engine, console: Console, timeout: float = 240.0) -> None:
     query = text(
         "SELECT (SELECT count(*) FROM sends WHERE wave_id = :w AND state = 'sent'),"
         " (SELECT count(*) FROM message_statuses m JOIN sends s USING (message_sid)"
@@ -204,6 +218,11 @@ def _write_demo_config(source: Path, link_base_url: str) -> Path:
     """The bundled config with the link server's address, written to the state folder."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     data.setdefault("links", {})["base_url"] = link_base_url
+    # The local Twilio has no carrier throughput limit; real waves keep the configured pace.
+    for wave in data.get("messaging", {}).get("waves", []):
+        wave["segments_per_second"] = max(
+            wave.get("segments_per_second", 0), DEMO_SEGMENTS_PER_SECOND
+        )
     target = paths.state_dir() / "demo" / "campaign.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

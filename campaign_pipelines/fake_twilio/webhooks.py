@@ -67,7 +67,13 @@ class WebhookSender:
     def __init__(self, log: WebhookLog, *, timeout: float) -> None:
         self._log = log
         # Webhooks go to local receivers: never through a proxy from the environment.
-        self._http = httpx.AsyncClient(timeout=timeout, trust_env=False)
+        # A burst of sends queues its callbacks for a connection instead of timing out waiting
+        # for one: a webhook is late under load, never lost.
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, pool=None),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+            trust_env=False,
+        )
 
     async def post(
         self,
