@@ -1,7 +1,7 @@
 """The processes the demo runs beside Dagster: the link server and the local Twilio.
 
-The link server is a real ``campaign serve`` process on 127.0.0.1; the Twilio-compatible server
-runs on a thread of the demo. Both are stopped when the ``with`` block ends, whatever happens.
+Both are real processes on 127.0.0.1 (``campaign serve`` and ``campaign fake-twilio``), stopped
+when the ``with`` block ends, whatever happens.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import httpx
 
 from campaign_pipelines import paths
-from campaign_pipelines.fake_twilio import serve_in_thread
 from campaign_pipelines.fake_twilio.options import LOCAL_ACCOUNT_SID
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,6 @@ READY_TIMEOUT_SECONDS = 60.0
 class Services:
     link_base_url: str
     twilio_base_url: str
-    fake_twilio: object  # the fake's in-memory state (received messages, inbound posting)
     env: dict[str, str]
 
 
@@ -50,37 +48,42 @@ def running_services(*, link_port: int | None = None) -> Iterator[Services]:
     """Start the fake Twilio and the link server; export the variables the pipeline reads."""
     link_port = link_port or free_port()
     link_base = f"http://127.0.0.1:{link_port}"
+    twilio_base = f"http://127.0.0.1:{free_port()}"
     with ExitStack() as stack:
-        twilio = stack.enter_context(
-            serve_in_thread(auth_token=DEMO_AUTH_TOKEN, sent_delay=0.2, delivered_delay=0.3)
-        )
         env = {
             "TWILIO_ACCOUNT_SID": LOCAL_ACCOUNT_SID,
             "TWILIO_AUTH_TOKEN": DEMO_AUTH_TOKEN,
-            "TWILIO_BASE_URL": twilio.base_url,
+            "TWILIO_BASE_URL": twilio_base,
             "TWILIO_STATUS_CALLBACK_URL": f"{link_base}/twilio/status",
             "PUBLIC_BASE_URL": link_base,
             "LINK_IP_HASH_KEY": secrets.token_hex(32),
             "LINK_SPOOL_DIR": str(paths.state_dir() / "demo" / "link-spool"),
         }
         os.environ.update(env)
-        stack.enter_context(_link_server(link_port, link_base))
-        yield Services(link_base, twilio.base_url, twilio.fake, env)
+        # Its own process, so a burst of sends and callbacks never waits on the demo's GIL.
+        stack.enter_context(
+            _process("fake-twilio", ["fake-twilio", "--port", twilio_base.rsplit(":", 1)[1]],
+                     f"{twilio_base}/_fake/stats")
+        )  # fmt: skip
+        stack.enter_context(
+            _process("link-server", ["serve", "--host", "127.0.0.1", "--port", str(link_port),
+                                     "--workers", "1"], f"{link_base}/healthz")
+        )  # fmt: skip
+        yield Services(link_base, twilio_base, env)
 
 
 @contextmanager
-def _link_server(port: int, base_url: str) -> Iterator[None]:
-    log_path = paths.state_dir() / "demo" / "link-server.log"
+def _process(name: str, args: list[str], ready_url: str) -> Iterator[None]:
+    log_path = paths.state_dir() / "demo" / f"{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "campaign_pipelines.cli.main", "serve",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [sys.executable, "-m", "campaign_pipelines.cli.main", *args],
             stdout=log_file, stderr=subprocess.STDOUT, env=os.environ.copy(),
             start_new_session=True,
         )  # fmt: skip
         try:
-            _wait_ready(process, f"{base_url}/healthz", log_path)
+            _wait_ready(process, ready_url, log_path)
             yield
         finally:
             _stop(process)
@@ -90,14 +93,14 @@ def _wait_ready(process: subprocess.Popen, url: str, log_path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the link server exited early; see {log_path}")
+            raise RuntimeError(f"{log_path.stem} exited early; see {log_path}")
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the link server did not answer {url} in {READY_TIMEOUT_SECONDS:.0f}s")
+    raise RuntimeError(f"{log_path.stem} did not answer {url} in {READY_TIMEOUT_SECONDS:.0f}s")
 
 
 def _stop(process: subprocess.Popen) -> None:
