@@ -66,6 +66,8 @@ def test_demo_prints_totals_that_match_the_database(engine, database_url, tmp_pa
     assert sent > 0 and re.search(rf"│ sent\s+│\s+{sent:,} │", out)
     assert people > 0 and re.search(rf"│ people\s+│\s+person │\s+{people:,} │", out)
     assert (tmp_path / "state" / "dagster" / "dagster.yaml").is_file()
+    qr = tmp_path / "state" / "demo" / "yard-sign-qr.png"
+    assert qr.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Dagster's runs live in PostgreSQL (dagster-postgres), beside the warehouse.
     dagster_url = make_url(database_url).set(database=f"{make_url(database_url).database}_dagster")
     with engine_for(dagster_url.render_as_string(hide_password=False)).connect() as conn:

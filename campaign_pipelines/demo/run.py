@@ -94,6 +94,7 @@ def _run_chain(engine: Engine, services: Services, console: Console) -> list[str
         instance.add_dynamic_partitions("waves", [WAVE])
         run("wave_send_job", partition_key=WAVE,
             selection=["suppression_list", "links", "wave_audience", "wave_messages"])  # fmt: skip
+        _write_placement_qr(engine, services.link_base_url, console)
         summary.print_forecast(engine, WAVE, console)
         run("wave_send_job", partition_key=WAVE, selection=["wave_sends"])
         _wait_for_delivery_reports(engine, console)
@@ -110,6 +111,22 @@ def _run_chain(engine: Engine, services: Services, console: Console) -> list[str
         time.sleep(1.0)  # let the last clicks commit and STOP replies land
         run("attribution_job")
     return failed
+
+
+def _write_placement_qr(engine: Engine, link_base_url: str, console: Console) -> None:
+    """The yard-sign QR code: one shared link, routed by the ZIP the visitor enters."""
+    from campaign_pipelines.routing.qr import short_url, write_qr
+
+    with engine.connect() as conn:
+        code = conn.execute(
+            text("SELECT code FROM links WHERE placement = 'yard-sign-qr'")
+        ).scalar_one_or_none()
+    if code is None:
+        console.print("[yellow]No yard-sign placement in the config; no QR code written.[/]")
+        return
+    output = paths.state_dir() / "demo" / "yard-sign-qr.png"
+    write_qr(short_url(link_base_url, code), output, kind="png")
+    console.print(f"QR code for the yard-sign link written to {output}")
 
 
 def _demo_link_port() -> int:
