@@ -33,7 +33,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -55,6 +54,7 @@ from campaign_pipelines.db.copy import copy_dataframe
 from campaign_pipelines.db.server import ensure_database, libpq_url, server_url
 from campaign_pipelines.db.session import engine_for
 from campaign_pipelines.fake_twilio import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
+from campaign_pipelines.linkserver.process import free_port
 from campaign_pipelines.messaging.policy import SendPolicy
 from campaign_pipelines.messaging.queries import analyze
 from campaign_pipelines.messaging.sender import WaveSender
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     random.seed(args.seed)
 
     url = _scratch_database()
-    port = _free_port()
+    port = free_port()
     fake = _start_fake(port)
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -349,12 +349,6 @@ def _drop_database(url: str) -> None:
                 pgsql.Identifier(parsed.database)
             )
         )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -37,11 +37,22 @@ def database_url() -> Iterator[str]:
         )
 
 
+def empty_warehouse(engine: Engine) -> None:
+    """Truncate every warehouse table: what one test left must not steer the next."""
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def emptier() -> Callable[[Engine], None]:
+    """``empty_warehouse`` for fixtures wider than one test (which cannot use ``engine``)."""
+    return empty_warehouse
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """The test database, emptied before each test that asks for it."""
     engine = engine_for(database_url)
-    tables = ", ".join(t.name for t in metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    empty_warehouse(engine)
     yield engine

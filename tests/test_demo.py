@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from campaign_pipelines.db.session import engine_for
-from campaign_pipelines.demo.services import free_port
+from campaign_pipelines.linkserver.process import free_port
 
 
 @pytest.mark.slow

@@ -89,8 +89,10 @@ def clicks_for(engine: Engine, code: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def server(database_url: str, tmp_path_factory) -> Iterator[LinkServerProcess]:
+def server(database_url: str, emptier, tmp_path_factory) -> Iterator[LinkServerProcess]:
     # Routes are read when the server starts; each test's links are looked up on first click.
+    # Start from an empty warehouse so routes an earlier module published cannot steer this one.
+    emptier(engine_for(database_url))
     with engine_for(database_url).begin() as conn:
         publish_donate_route(conn)
     folder = tmp_path_factory.mktemp("linkserver")

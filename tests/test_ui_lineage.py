@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from campaign_pipelines import paths
 from campaign_pipelines.dagster_env import prepare_dagster_env
 from campaign_pipelines.definitions import defs
-from campaign_pipelines.demo.services import free_port
+from campaign_pipelines.linkserver.process import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -142,7 +141,7 @@ def webserver(demo: DemoRun, database_url: str) -> Iterator[str]:
     with mock.patch.dict(os.environ, overrides):
         prepare_dagster_env()
         env = dict(os.environ)
-    port = _free_port()
+    port = free_port()
     log_path = demo.state_dir / "webserver.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -306,12 +305,6 @@ def _owner(owner: dict[str, str]) -> str:
     if owner["__typename"] == "TeamAssetOwner":
         return f"team:{owner['team']}"
     return owner["email"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_until_loaded(base_url: str, process: subprocess.Popen, log_path: Path) -> None:

@@ -10,18 +10,19 @@ import logging
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
 from campaign_pipelines import paths
 from campaign_pipelines.fake_twilio.options import LOCAL_ACCOUNT_SID
+from campaign_pipelines.linkserver.process import free_port, link_server_process
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,6 @@ class Services:
     link_base_url: str
     twilio_base_url: str
     env: dict[str, str]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -66,16 +61,14 @@ def running_services(*, link_port: int | None = None) -> Iterator[Services]:
                      f"{twilio_base}/_fake/stats")
         )  # fmt: skip
         stack.enter_context(
-            _process("link-server", ["serve", "--host", "127.0.0.1", "--port", str(link_port),
-                                     "--workers", "1"], f"{link_base}/healthz")
-        )  # fmt: skip
+            link_server_process(os.environ, port=link_port, log_path=_log_path("link-server"))
+        )
         yield Services(link_base, twilio_base, env)
 
 
 @contextmanager
 def _process(name: str, args: list[str], ready_url: str) -> Iterator[None]:
-    log_path = paths.state_dir() / "demo" / f"{name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path = _log_path(name)
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "campaign_pipelines.cli.main", *args],
@@ -87,6 +80,13 @@ def _process(name: str, args: list[str], ready_url: str) -> Iterator[None]:
             yield
         finally:
             _stop(process)
+
+
+def _log_path(name: str) -> Path:
+    path = paths.state_dir() / "demo" / f"{name}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return path
 
 
 def _wait_ready(process: subprocess.Popen, url: str, log_path) -> None:
