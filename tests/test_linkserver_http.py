@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hmac
 import os
+import random
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -206,6 +208,35 @@ def test_webhooks_status_signed_for_the_public_url_verifies_behind_the_proxy(eng
         callbacks = conn.execute(text("SELECT count(*) FROM status_callbacks")).scalar_one()
     assert tuple(stored) == ("delivered", True)
     assert callbacks == 1
+
+
+def test_webhooks_status_bursts_out_of_order_and_twice_keep_the_furthest_status(engine, server):
+    # Concurrent callbacks share a commit; several for one message can land in one batch.
+    rng = random.Random(7)
+    final = {
+        "SM" + secrets.token_hex(16): rng.choice(["delivered", "undelivered"]) for _ in range(40)
+    }
+    posts = [
+        status_params(sid, status)
+        for sid, last in final.items()
+        for status in ("queued", "sent", last, last, "sent")
+    ]
+    rng.shuffle(posts)
+
+    def post(params: dict[str, str]) -> int:
+        with httpx.Client(base_url=server.base_url, trust_env=False, timeout=10) as one:
+            headers = signed("/twilio/status", params)
+            return one.post("/twilio/status", data=params, headers=headers).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(post, posts))
+
+    assert answers == [204] * len(posts)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT message_sid, status FROM message_statuses")).all())
+        callbacks = conn.execute(text("SELECT count(*) FROM status_callbacks")).scalar_one()
+    assert stored == final
+    assert callbacks == len(posts)
 
 
 def test_webhooks_forged_signature_is_refused_and_nothing_recorded(engine, client):

@@ -9,7 +9,7 @@ from campaign_pipelines.demo import run_demo
 
 def demo(
     voters: int = typer.Option(
-        None, help="Synthetic voters to generate (default: DEMO_VOTERS or 5,000)."
+        None, help="Synthetic voters to generate (default: DEMO_VOTERS or 50,000)."
     ),
 ) -> None:
     """Generate voters, run the pipeline on a PostgreSQL-backed Dagster instance, summarise."""

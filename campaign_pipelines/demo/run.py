@@ -33,7 +33,7 @@ from campaign_pipelines.demo import summary
 from campaign_pipelines.demo.services import Services, running_services
 from campaign_pipelines.demo.traffic import drive_traffic, sent_links
 
-DEFAULT_VOTERS = 5_000
+DEFAULT_VOTERS = 50_000
 DEMO_SEED = 2026
 WAVE = "wave-1"
 # The demo's true effect of a text, relative to the baseline rate, per US House district.

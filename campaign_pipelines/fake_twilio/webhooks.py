@@ -14,7 +14,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 from twilio.request_validator import RequestValidator
 
 from campaign_pipelines.fake_twilio.resources import API_VERSION
@@ -23,6 +23,7 @@ from campaign_pipelines.fake_twilio.store import Message
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "TwilioProxy/1.1"
+MAX_IN_FLIGHT = 32  # webhook connections open at once; the rest wait their turn
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,14 @@ class WebhookSender:
 
     def __init__(self, log: WebhookLog, *, timeout: float) -> None:
         self._log = log
-        # Webhooks go to local receivers: never through a proxy from the environment.
-        # A burst of sends queues its callbacks for a connection instead of timing out waiting
-        # for one: a webhook is late under load, never lost.
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, pool=None),
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
-            trust_env=False,
+        # Webhooks go to local receivers: never through a proxy from the environment (aiohttp
+        # reads none unless asked). A burst of sends queues its callbacks for one of
+        # MAX_IN_FLIGHT connections: a webhook is late under load, never lost.
+        timeouts = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
+        self._http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT),
+            timeout=timeouts,
+            skip_auto_headers=("User-Agent",),
         )
 
     async def post(
@@ -93,18 +95,20 @@ class WebhookSender:
             "User-Agent": USER_AGENT,
         }
         try:
-            response = await self._http.post(url, data=params, headers=headers)
-        except (httpx.HTTPError, httpx.InvalidURL) as e:
+            async with self._http.post(url, data=params, headers=headers) as response:
+                await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError, ValueError) as e:
             attempt = WebhookAttempt(kind, sid, event, url, token, None, type(e).__name__)
             logger.warning("%s webhook for %s (%s) failed: %s", kind, sid, event, type(e).__name__)
         else:
-            attempt = WebhookAttempt(kind, sid, event, url, token, response.status_code)
-            logger.debug("%s webhook for %s (%s): HTTP %d", kind, sid, event, response.status_code)
+            attempt = WebhookAttempt(kind, sid, event, url, token, status)
+            logger.debug("%s webhook for %s (%s): HTTP %d", kind, sid, event, status)
         self._log.add(attempt)
         return attempt
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._http.close()
 
 
 def status_callback_params(message: Message) -> dict[str, str]:

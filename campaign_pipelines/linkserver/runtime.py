@@ -29,10 +29,15 @@ from campaign_pipelines.linkserver.repeats import RepeatWindow
 from campaign_pipelines.linkserver.resolution import CurrentResolver
 from campaign_pipelines.linkserver.settings import LinkServerSettings
 from campaign_pipelines.linkserver.spool import Spool
+from campaign_pipelines.linkserver.statuses import StatusUpdate, StatusWriter
 from campaign_pipelines.linkserver.webhooks import TwilioWebhooks
 from campaign_pipelines.routing.resolve import load_resolver
 
 log = logging.getLogger(__name__)
+
+# Status callbacks are answered after their commit, like clicks; two transactions in flight let
+# one batch gather while the other waits for its disk sync.
+STATUS_COMMIT_CONCURRENCY = 2
 
 
 class LinkServer:
@@ -43,7 +48,11 @@ class LinkServer:
         url = settings.resolved_database_url()
         timeout = settings.db_write_timeout_seconds
         self.state = DatabaseState()
-        self.pool = create_pool(url, timeout=timeout, writers=settings.group_commit_concurrency)
+        self.pool = create_pool(
+            url,
+            timeout=timeout,
+            writers=settings.group_commit_concurrency + STATUS_COMMIT_CONCURRENCY,
+        )
         self.spool = Spool(settings.spool_dir)
         self.writer = ClickWriter(self.pool, self.spool, self.state, timeout=timeout)
         self.clicks: GroupBatcher[ClickRecord, None] = GroupBatcher(
@@ -69,8 +78,16 @@ class LinkServer:
             refresh_seconds=settings.resolver_refresh_seconds,
         )
         self.recovery = Recovery(self.pool, self.state, self.writer, self.spool, timeout=timeout)
+        self.status_writer = StatusWriter(self.pool, timeout=timeout)
+        self.statuses: GroupBatcher[StatusUpdate, None] = GroupBatcher(
+            self.status_writer.write,
+            name="status-commits",
+            max_batch=settings.group_commit_max_batch,
+            concurrency=STATUS_COMMIT_CONCURRENCY,
+        )
         self.webhooks = TwilioWebhooks(
             self.pool,
+            self.statuses,
             auth_token=settings.twilio_auth_token.get_secret_value(),
             public_base=settings.public_base,
         )
@@ -91,7 +108,8 @@ class LinkServer:
     async def start(self) -> None:
         self.spool.open()
         await self.pool.open(wait=True, timeout=self.settings.db_write_timeout_seconds * 5)
-        await self.webhooks.start()
+        await self.status_writer.start()
+        self.statuses.start()
         self.clicks.start()
         self.directory.start()
         warmed = await self.directory.warm(self.settings.cache_warm)
@@ -109,6 +127,7 @@ class LinkServer:
 
     async def stop(self) -> None:
         await self.clicks.close()
+        await self.statuses.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

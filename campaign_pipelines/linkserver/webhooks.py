@@ -15,11 +15,9 @@ per message SID, so Twilio retrying a webhook cannot replay an old STOP over a n
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import psycopg
-from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
@@ -31,7 +29,9 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
+from campaign_pipelines.linkserver.batcher import BatcherClosed, GroupBatcher
 from campaign_pipelines.linkserver.database import UNREACHABLE
+from campaign_pipelines.linkserver.statuses import StatusUpdate
 from campaign_pipelines.rules.optout import classify_reply
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,6 @@ MAX_FIELDS = 100
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 REPLY_SOURCE = "sms_reply"
 
-RECORD_CALLBACK = """
-    INSERT INTO status_callbacks (message_sid, status, error_code) VALUES (%s, %s, %s)
-"""
 RECORD_INBOUND = """
     INSERT INTO inbound_messages (message_sid, from_phone, to_phone, body, kind)
     VALUES (%s, %s, %s, %s, %s)
@@ -70,34 +67,26 @@ RECORD_CONSENT = """
         opted_out = EXCLUDED.opted_out, source = EXCLUDED.source,
         reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at
 """
-SENDS_EXISTS = "SELECT to_regclass('sends') IS NOT NULL"
-_LINK_OF_SEND = "(SELECT link_id FROM sends WHERE message_sid = %(message_sid)s)"
-_STATUS_SQL = (Path(__file__).parent / "sql" / "record_status.sql").read_text()
-
-
-def record_status_statement(*, sends_table: bool) -> sql.Composed:
-    """The status upsert; without a ``sends`` table (an older database) the link stays unknown."""
-    link_id = sql.SQL(_LINK_OF_SEND if sends_table else "NULL")
-    return sql.SQL(_STATUS_SQL).format(link_id=link_id)
 
 
 class TwilioWebhooks:
     """Endpoints for ``/twilio/status`` and ``/twilio/inbound``."""
 
-    def __init__(self, pool: AsyncConnectionPool, *, auth_token: str, public_base: str) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        statuses: GroupBatcher[StatusUpdate, None],
+        *,
+        auth_token: str,
+        public_base: str,
+    ) -> None:
         self._pool = pool
+        self._statuses = statuses
         self._validator = RequestValidator(auth_token)
         self._public_base = public_base
-        self._record_status = record_status_statement(sends_table=True)
 
     def __repr__(self) -> str:
         return f"TwilioWebhooks(public_base={self._public_base!r})"
-
-    async def start(self) -> None:
-        async with self._pool.connection() as conn:
-            cursor = await conn.execute(SENDS_EXISTS)
-            row = await cursor.fetchone()
-        self._record_status = record_status_statement(sends_table=bool(row and row[0]))
 
     async def status(self, request: Request) -> Response:
         params = await self._verified_form(request)
@@ -108,19 +97,13 @@ class TwilioWebhooks:
             return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
 
         rank = STATUS_RANK.get(status)
-        values = {
-            "message_sid": sid,
-            "status": status,
-            "rank": rank,
-            "error_code": params.get("ErrorCode") or None,
-            "to_phone": params.get("To") or None,
-        }
+        update = StatusUpdate(
+            sid, status, rank, params.get("ErrorCode") or None, params.get("To") or None
+        )
         try:
-            async with self._pool.connection() as conn, conn.transaction():
-                await conn.execute(RECORD_CALLBACK, (sid, status, values["error_code"]))
-                if rank is not None:
-                    await conn.execute(self._record_status, values)
-        except UNREACHABLE:
+            # Committed with the callbacks that arrived alongside it, before the answer.
+            await self._statuses.submit(update)
+        except (*UNREACHABLE, BatcherClosed):
             return _retry_later()
         except psycopg.Error as e:
             return _failed("status callback", e)

@@ -1,12 +1,14 @@
--- The latest status of one provider message. It only moves forward: a callback that arrives
--- late or twice (rank not above the stored one) changes nothing, except to fill in the link
--- when the send's message SID was stored after an earlier callback came in.
+-- The latest status of each provider message in a batch (one row per message). It only moves
+-- forward: a callback that arrives late or twice (rank not above the stored one) changes
+-- nothing, except to fill in the link when the send's message SID was stored after an earlier
+-- callback came in.
 INSERT INTO message_statuses AS known
     (message_sid, status, status_rank, error_code, to_phone, delivered_at, updated_at, link_id)
-VALUES (
-    %(message_sid)s, %(status)s, %(rank)s, %(error_code)s, %(to_phone)s,
-    CASE WHEN %(status)s IN ('delivered', 'read') THEN now() END, now(), {link_id}
-)
+SELECT
+    latest.message_sid, latest.status, latest.status_rank, latest.error_code, latest.to_phone,
+    CASE WHEN latest.status IN ('delivered', 'read') THEN now() END, now(), {link_id}
+FROM unnest(%s::text[], %s::text[], %s::smallint[], %s::text[], %s::text[])
+    AS latest (message_sid, status, status_rank, error_code, to_phone)
 ON CONFLICT (message_sid) DO UPDATE SET
     status = CASE WHEN EXCLUDED.status_rank > known.status_rank
                   THEN EXCLUDED.status ELSE known.status END,

@@ -1,0 +1,110 @@
+"""Writing delivery status callbacks in groups: one transaction for many callbacks.
+
+Twilio posts about three callbacks per text (queued, sent, delivered), so a wave of 100,000
+texts brings 300,000 of them, in bursts as fast as texts go out. Each request hands its callback
+to a ``GroupBatcher`` whose flush is ``StatusWriter.write``: every callback is kept raw in
+``status_callbacks`` and the latest status per message is upserted into ``message_statuses``, both
+in one transaction, and each request is answered once that transaction has committed.
+
+One upsert cannot touch a row twice, so the batch is first reduced to one row per message: the
+furthest status (on a tie, the one that arrived first, as when they come one at a time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import NamedTuple
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+
+INSERT_CALLBACKS = """
+    INSERT INTO status_callbacks (message_sid, status, error_code)
+    SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])
+"""
+_LINK_OF_SEND = "(SELECT link_id FROM sends WHERE message_sid = latest.message_sid)"
+_UPSERT_SQL = (Path(__file__).parent / "sql" / "record_status.sql").read_text()
+SENDS_EXISTS = "SELECT to_regclass('sends') IS NOT NULL"
+
+
+class StatusUpdate(NamedTuple):
+    message_sid: str
+    status: str
+    rank: int | None  # None: a status we do not know, kept raw only
+    error_code: str | None
+    to_phone: str | None
+
+
+def upsert_statement(*, sends_table: bool) -> sql.Composed:
+    """The status upsert; without a ``sends`` table (an older database) the link stays unknown."""
+    link_id = sql.SQL(_LINK_OF_SEND if sends_table else "NULL")
+    return sql.SQL(_UPSERT_SQL).format(link_id=link_id)
+
+
+def latest_per_message(updates: list[StatusUpdate]) -> list[StatusUpdate]:
+    """One update per message: the highest rank, the earliest of equals; the first phone seen."""
+    best: dict[str, StatusUpdate] = {}
+    phones: dict[str, str] = {}
+    for update in updates:
+        if update.rank is None:
+            continue
+        if update.to_phone and update.message_sid not in phones:
+            phones[update.message_sid] = update.to_phone
+        held = best.get(update.message_sid)
+        if held is None or update.rank > held.rank:
+            best[update.message_sid] = update
+    return [
+        update._replace(to_phone=update.to_phone or phones.get(sid)) for sid, update in best.items()
+    ]
+
+
+class StatusWriter:
+    """The flush function of the status batcher: commits a batch or raises for all of it."""
+
+    def __init__(self, pool: AsyncConnectionPool, *, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._upsert = upsert_statement(sends_table=True)
+        self.committed = 0
+
+    async def start(self) -> None:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(SENDS_EXISTS)
+            row = await cursor.fetchone()
+        self._upsert = upsert_statement(sends_table=bool(row and row[0]))
+
+    async def write(self, updates: list[StatusUpdate]) -> list[None]:
+        latest = latest_per_message(updates)
+        async with (
+            asyncio.timeout(self._timeout),
+            self._pool.connection(self._timeout) as conn,
+            conn.transaction(),
+        ):
+            await conn.execute(
+                INSERT_CALLBACKS,
+                (
+                    [u.message_sid for u in updates],
+                    [u.status for u in updates],
+                    [u.error_code for u in updates],
+                ),
+            )
+            if latest:
+                await self._upsert_latest(conn, latest)
+        self.committed += len(updates)
+        return [None] * len(updates)
+
+    async def _upsert_latest(
+        self, conn: psycopg.AsyncConnection, latest: list[StatusUpdate]
+    ) -> None:
+        await conn.execute(
+            self._upsert,
+            (
+                [u.message_sid for u in latest],
+                [u.status for u in latest],
+                [u.rank for u in latest],
+                [u.error_code for u in latest],
+                [u.to_phone for u in latest],
+            ),
+        )
