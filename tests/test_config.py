@@ -45,3 +45,26 @@ def test_config_invalid_yaml_reports_line(tmp_path):
     bad.write_text("campaign:\n  id: [unclosed\n")
     with pytest.raises(ConfigError, match=r"broken.yaml:\d+: not valid YAML"):
         load_config(bad)
+
+
+@pytest.mark.parametrize(
+    ("written", "says"),
+    [
+        ("21:00", "write a clock time in quotes"),  # YAML 1.1 reads this as 1260
+        ('"21:00+02:00"', "leave out the offset"),
+    ],
+)
+def test_config_texting_hours_written_wrongly_name_the_line_and_the_fix(tmp_path, written, says):
+    hours = 'texting_hours: {start: "08:00", end: "21:00"}'
+    text = BUNDLED_DEMO_CONFIG.read_text()
+    assert hours in text
+    bad = tmp_path / "hours.yaml"
+    bad.write_text(text.replace(hours, f'texting_hours: {{start: "08:00", end: {written}}}'))
+    line = 1 + text[: text.index(hours)].count("\n")
+
+    with pytest.raises(ConfigError) as error:
+        load_config(bad)
+
+    message = str(error.value)
+    assert f"hours.yaml:{line}: messaging.texting_hours.end" in message
+    assert says in message

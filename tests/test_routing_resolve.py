@@ -6,7 +6,7 @@ import pytest
 
 from campaign_pipelines.config import load_config
 from campaign_pipelines.config.loader import BUNDLED_DEMO_CONFIG
-from campaign_pipelines.routing.resolve import Policy, Resolution, Resolver, is_safe
+from campaign_pipelines.routing.resolve import Policy, Resolution, Resolver, is_safe, prepare_link
 from campaign_pipelines.routing.rules import publish_routes
 from campaign_pipelines.routing.urls import allow_list
 
@@ -136,3 +136,16 @@ def test_resolve_only_safe_urls_pass(url, safe):
 def test_resolve_refuses_a_naive_clock():
     with pytest.raises(ValueError, match="timezone-aware"):
         RESOLVER.resolve(_voter_link("America/New_York"), now=datetime(2026, 11, 3, 19, 30))
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "America/Phoenix"])
+def test_resolve_gives_the_same_answer_for_a_row_prepared_once_for_the_link_cache(zone):
+    instants = [datetime(2026, 11, 3, h, tzinfo=UTC) for h in range(0, 24, 3)]
+    raw = _voter_link(zone)
+    prepared = prepare_link(_voter_link(zone))
+
+    assert prepared["utm"] == (("utm_source", "sms"), ("utm_campaign", "gotv-1"))
+    for instant in instants:
+        assert RESOLVER.resolve(prepared, now=instant) == RESOLVER.resolve(raw, now=instant)
+    # Resolving never changes the cached row it was given.
+    assert prepared == prepare_link(_voter_link(zone))

@@ -57,6 +57,25 @@ class TextingHours(Strict):
     start: time = time(8)
     end: time = time(21)
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: object) -> object:
+        # YAML reads an unquoted 21:00 as the base-60 number 1260, which pydantic would take
+        # for seconds past midnight (00:21 UTC): say how to write it instead.
+        if isinstance(value, int | float):
+            raise ValueError(
+                f'write a clock time in quotes, like "21:00" (YAML reads an unquoted time '
+                f"such as 21:00 as the number {value})"
+            )
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local_time(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("texting hours are the voter's local time; leave out the offset")
+        return value
+
     @model_validator(mode="after")
     def _same_day(self) -> TextingHours:
         if self.start >= self.end:

@@ -4,20 +4,22 @@
 them from the environment). The paths the server answers itself are named routes; every other
 single-segment path is a link code (the routing package never mints one of those names).
 
-``FrontDoor`` runs first, inside Starlette's error handling: it refuses oversized headers, and
-hands ``GET|HEAD /{code}`` straight to the redirect endpoint. Going through the router and its
-exception layers costs about a third of the app's time per click, and a click is nearly every
-request this server gets; the ``/{code}`` route stays for the other methods (405).
+``FrontDoor`` is the outermost ASGI app: it refuses oversized headers, and hands
+``GET|HEAD /{code}`` straight to the redirect endpoint, with its own last-resort 500; everything
+else goes to Starlette. Going through Starlette's middleware, router and exception layers costs
+about a third of the app's time per click, and a click is nearly every request this server
+gets; the ``/{code}`` route stays for the other methods (405).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -27,13 +29,20 @@ from campaign_pipelines.linkserver import pages
 from campaign_pipelines.linkserver.runtime import LinkServer
 from campaign_pipelines.linkserver.settings import LinkServerSettings, load_settings
 
+log = logging.getLogger(__name__)
+
 MAX_HEADERS = 64
 ROBOTS = "User-agent: *\nDisallow: /\n"
 _ONE_SEGMENT = re.compile(r"/([^/]+)")
+_INTERNAL_ERROR = PlainTextResponse("Internal Server Error", status_code=500)
 
 
 class FrontDoor:
-    """Header limits for every request (431), and the fast path for short links."""
+    """Header limits for every request (431), and the fast path for short links.
+
+    ``state`` is the Starlette app's, so ``create_app(...).state.server`` reaches the worker's
+    ``LinkServer`` whichever layer is outermost.
+    """
 
     def __init__(
         self,
@@ -45,6 +54,7 @@ class FrontDoor:
         max_headers: int = MAX_HEADERS,
     ) -> None:
         self.app = app
+        self.state = getattr(app, "state", None)
         self._links = links
         self._own_paths = frozenset(own_paths)
         self._max_bytes = max_header_bytes
@@ -66,12 +76,23 @@ class FrontDoor:
             segment = _ONE_SEGMENT.fullmatch(path)
             if segment is not None:
                 scope["path_params"] = {"code": segment.group(1)}
-                await self._links(scope, receive, send)
+                await self._redirect(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
+    async def _redirect(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._links(scope, receive, send)
+        except Exception:
+            # What Starlette's error middleware would do, without its cost on every click.
+            log.exception("short link request failed")
+            # The redirect endpoint answers only at its very end, so the response has not
+            # started; if it somehow had, the server refuses this second start, and that is all.
+            with contextlib.suppress(Exception):
+                await _INTERNAL_ERROR(scope, receive, send)
 
-def create_app(settings: LinkServerSettings | None = None) -> Starlette:
+
+def create_app(settings: LinkServerSettings | None = None) -> FrontDoor:
     """The link server app, configured from the environment unless ``settings`` are given."""
     settings = settings or load_settings()
     server = LinkServer(settings)
@@ -101,17 +122,15 @@ def create_app(settings: LinkServerSettings | None = None) -> Starlette:
         Route("/twilio/inbound", server.webhooks.inbound, methods=["POST"], max_body_size=limit),
         Route("/p/{key:path}", server.places.page, methods=["GET"]),
     ]
-    front_door = Middleware(
-        FrontDoor,
-        links=server.redirects,
-        own_paths=[route.path for route in own_routes],
-        max_header_bytes=settings.max_header_bytes,
-    )
     app = Starlette(
         routes=[*own_routes, Route("/{code}", server.redirects, methods=["GET", "HEAD"])],
         lifespan=lifespan,
         exception_handlers={404: not_found},
-        middleware=[front_door],
     )
     app.state.server = server
-    return app
+    return FrontDoor(
+        app,
+        links=server.redirects,
+        own_paths=[route.path for route in own_routes],
+        max_header_bytes=settings.max_header_bytes,
+    )

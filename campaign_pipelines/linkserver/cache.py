@@ -32,6 +32,7 @@ from campaign_pipelines.linkserver.database import (
     DatabaseUnavailable,
     HeldConnection,
 )
+from campaign_pipelines.routing.resolve import prepare_link
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ class LinkDirectory:
             rows = await cur.fetchall()
         now = time.monotonic()
         for row in reversed(rows):
-            self._cache.put(row["code"], row, now)
+            self._cache.put(row["code"], prepare_link(row), now)
         return len(rows)
 
     async def find(self, code: str) -> Link | None:
@@ -157,7 +158,7 @@ class LinkDirectory:
             await self._conn.release()
             self._state.mark_down(e)
             raise DatabaseUnavailable("link look-up failed") from e
-        found = {row["code"]: row for row in rows}
+        found = {row["code"]: prepare_link(row) for row in rows}
         return [found.get(code) for code in codes]
 
     async def _refresh_forever(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 
 import psycopg
@@ -23,9 +24,15 @@ from campaign_pipelines.linkserver.spool import Spool
 
 log = logging.getLogger(__name__)
 
-# One statement per batch: in autocommit mode it is its own transaction, durable when it
-# returns, in one round trip. A column per parameter (an array, typed as the table has it); a
-# click_uuid already stored is skipped, which is what makes replaying the spool safe.
+# Live batches go in by COPY: in autocommit mode one COPY is its own transaction, durable when
+# it returns, and it costs about half the CPU of an INSERT of the same rows on both sides of the
+# connection. Every click_uuid in a live batch is new, so nothing can conflict.
+COPY_CLICKS = sql.SQL("COPY clicks ({}) FROM STDIN").format(
+    sql.SQL(", ").join(map(sql.Identifier, CLICK_COLUMNS))
+)
+# Replaying the spool uses one INSERT per chunk instead: a column per parameter (an array, typed
+# as the table has it), and a click_uuid already stored (a commit whose answer was lost before
+# the batch was spooled) is skipped, which is what makes replay safe.
 _ARRAYS = sql.SQL(", ").join(
     sql.SQL("%s::{}[]").format(sql.SQL(clicks.c[name].type.compile(dialect=postgresql.dialect())))
     for name in CLICK_COLUMNS
@@ -107,8 +114,13 @@ class ClickWriter:
         return stored
 
     async def _commit(self, records: list[ClickRecord]) -> None:
-        async with self._pool.connection(self._timeout) as conn:
-            await self._insert(conn, records)
+        async with (
+            self._pool.connection(self._timeout) as conn,
+            conn.cursor() as cursor,
+            cursor.copy(COPY_CLICKS) as copy,
+        ):
+            for record in records:
+                await copy.write_row(record)
 
     async def _insert_new(self, records: list[ClickRecord]) -> int:
         inserted = 0

@@ -5,7 +5,7 @@ A named tuple rather than a dataclass: one is built per request, and a tuple is 
 
 from __future__ import annotations
 
-import os
+import random
 import time
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -14,7 +14,14 @@ from campaign_pipelines.db.schema import clicks
 
 # Every column but the serial key, in table order; the server mints click_uuid itself so that a
 # click written twice (a commit whose answer was lost, then the spool) is stored once.
+_random_bits = random.getrandbits
+_LOW_62 = (1 << 62) - 1
+
 CLICK_COLUMNS = tuple(column.name for column in clicks.columns if column.name != "click_id")
+
+
+_VERSION_7 = 0x7 << 76
+_VARIANT = 0x2 << 62
 
 
 def new_click_uuid() -> str:
@@ -22,10 +29,13 @@ def new_click_uuid() -> str:
 
     Time-ordered, so the unique index on ``click_uuid`` grows at its right edge instead of
     splitting pages all over, which keeps the write cost of a click flat as the table grows.
+    The random bits only need to be unique, not secret: they come from ``random`` (seeded from
+    the OS, and reseeded in every forked worker), because a system call per click for
+    ``os.urandom`` cost a fifth of the app's time per redirect.
     """
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
-    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
-    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 9562 variant
+    bits = _random_bits(74)
+    millis = time.time_ns() // 1_000_000
+    value = millis << 80 | _VERSION_7 | (bits >> 62) << 64 | _VARIANT | (bits & _LOW_62)
     return f"{value:032x}"
 
 

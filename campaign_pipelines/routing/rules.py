@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from campaign_pipelines.config.links import LinksConfig, RouteRule
@@ -80,8 +81,9 @@ class Route:
         return list(dict.fromkeys(r.select for r in self.rules if r.select is not None))
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
+class Choice(NamedTuple):
+    """A rule's pick for one click (a tuple: one is built per click, and tuples build fastest)."""
+
     destination_key: str
     rule: str
     is_fallback: bool
