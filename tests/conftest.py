@@ -16,6 +16,7 @@ from psycopg import sql
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from campaign_pipelines.dagster_env import dagster_database_name
 from campaign_pipelines.db import migrate
 from campaign_pipelines.db.schema import metadata
 from campaign_pipelines.db.server import ensure_database, libpq_url, server_url
@@ -32,9 +33,11 @@ def database_url() -> Iterator[str]:
     engine_for(url).dispose()
     admin = libpq_url(make_url(url).set(database="postgres").render_as_string(hide_password=False))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        # Dagster's storage beside it, if a test made one (prepare_dagster_env, the demo).
+        for database in (name, dagster_database_name(url)):
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
 
 
 def empty_warehouse(engine: Engine) -> None:

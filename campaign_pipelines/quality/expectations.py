@@ -9,19 +9,38 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import import_module
 from itertools import count
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-# GX reports usage to its vendor unless told not to; campaign data never leaves the machine.
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-
-import great_expectations as gx
-import great_expectations.expectations as gxe
-from great_expectations.data_context.types.base import ProgressBarsConfig
+if TYPE_CHECKING:
+    import great_expectations.expectations as gxe_module
 
 __all__ = ["Outcome", "gxe", "run_expectation"]
+
+
+@lru_cache(maxsize=1)
+def _expectations_module() -> ModuleType:
+    # GX reports usage to its vendor unless told not to; campaign data never leaves the machine.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    return import_module("great_expectations.expectations")
+
+
+class _Expectations:
+    """``great_expectations.expectations``, imported when a check first builds an expectation.
+
+    GX takes seconds to import, and Dagster imports the code location in every step process and
+    code server; most steps never run a check, so they should not pay for it.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_expectations_module(), name)
+
+
+gxe = _Expectations()
 
 _batch_names = count()
 
@@ -48,6 +67,10 @@ class Outcome:
 
 @lru_cache(maxsize=1)
 def _context():
+    _expectations_module()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
     # Progress bars would interleave with Dagster's logs and the demo's own progress output.
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -55,7 +78,7 @@ def _context():
 
 
 def run_expectation(
-    frame: pd.DataFrame, expectation: gxe.Expectation, *, id_column: str | None = None
+    frame: pd.DataFrame, expectation: gxe_module.Expectation, *, id_column: str | None = None
 ) -> Outcome:
     """Validate ``frame`` against one expectation and summarise the result."""
     _, source = _context()
