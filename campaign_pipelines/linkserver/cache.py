@@ -132,6 +132,17 @@ class LinkDirectory:
             self._cache.put(row["code"], prepare_link(row), now)
         return len(rows)
 
+    def find_cached(self, code: str) -> Link | bool | None:
+        """The cached link with ``code``, None for a cached miss, or False when not cached (the
+        caller then awaits ``find``): a click on a warm link needs no coroutine."""
+        cached = self._cache.get(code, time.monotonic())
+        if cached is None:
+            return False
+        link, stale = cached
+        if stale:
+            self._stale.add(code)
+        return link
+
     async def find(self, code: str) -> Link | None:
         """The link with ``code``, or None; raises ``DatabaseUnavailable`` for an uncached code
         while PostgreSQL is away."""

@@ -83,11 +83,13 @@ class Redirects:
         if not CODE.fullmatch(code):
             await pages.not_found(head_only=head_only)(scope, receive, send)
             return
-        try:
-            link = await self._directory.find(code)
-        except DatabaseUnavailable:
-            await pages.unavailable(head_only=head_only)(scope, receive, send)
-            return
+        link = self._directory.find_cached(code)
+        if link is False:
+            try:
+                link = await self._directory.find(code)
+            except DatabaseUnavailable:
+                await pages.unavailable(head_only=head_only)(scope, receive, send)
+                return
         if link is None:
             await pages.not_found(head_only=head_only)(scope, receive, send)
             return
