@@ -68,3 +68,20 @@ def test_config_texting_hours_written_wrongly_name_the_line_and_the_fix(tmp_path
     message = str(error.value)
     assert f"hours.yaml:{line}: messaging.texting_hours.end" in message
     assert says in message
+
+
+def test_config_misspelt_voter_file_field_is_refused_naming_the_known_fields(tmp_path):
+    text = BUNDLED_DEMO_CONFIG.read_text()
+    right = "voter_file_field: state_senate_district"
+    assert right in text
+    bad = tmp_path / "field.yaml"
+    bad.write_text(text.replace(right, "voter_file_field: state_senate_dist"))
+    line = 1 + text[: text.index(right)].count("\n")
+
+    with pytest.raises(ConfigError) as error:
+        load_config(bad)
+
+    message = str(error.value)
+    assert f"field.yaml:{line}: districts.layers.1.voter_file_field" in message
+    assert "'state_senate_dist' is not a voter-file district field" in message
+    assert "state_senate_district" in message

@@ -13,6 +13,7 @@ from dagster import (
 from sqlalchemy import delete, text
 
 from campaign_pipelines.assets._checks import OWNERS, check_result, plain_result
+from campaign_pipelines.config.models import FILE_DISTRICT_FIELDS
 from campaign_pipelines.db.copy import copy_dataframe
 from campaign_pipelines.db.schema import district_assignments as assignments_table
 from campaign_pipelines.db.session import transaction
@@ -36,8 +37,8 @@ ASSIGNMENT_CHECKS = [
 ]  # fmt: skip
 
 _VOTER_QUERY = text(
-    "SELECT voter_id, latitude, longitude, county_fips, precinct_key, congressional_district,"
-    " state_senate_district, state_house_district FROM voters ORDER BY voter_id"
+    f"SELECT voter_id, latitude, longitude, {', '.join(FILE_DISTRICT_FIELDS)}"
+    " FROM voters ORDER BY voter_id"
 )
 
 

@@ -48,6 +48,18 @@ class VoterFileConfig(_Strict):
         return self
 
 
+# The voter-file columns that carry a district code, one of which a layer may name as its
+# ``voter_file_field`` (its fallback and agreement check); ``precinct_key`` is built from the
+# county and precinct code when the file is read.
+FILE_DISTRICT_FIELDS = (
+    "congressional_district",
+    "state_senate_district",
+    "state_house_district",
+    "county_fips",
+    "precinct_key",
+)
+
+
 class DistrictLayerConfig(_Strict):
     """One district layer: polygon files, the column(s) giving the district id, and its vintage."""
 
@@ -71,6 +83,17 @@ class DistrictLayerConfig(_Strict):
         if any(not f.strip() for f in files):
             raise ValueError("file paths must not be blank")
         return files
+
+    @field_validator("voter_file_field")
+    @classmethod
+    def _known_file_field(cls, field: str | None) -> str | None:
+        # A misspelt field would silently leave the layer without its fallback and agreement.
+        if field is not None and field not in FILE_DISTRICT_FIELDS:
+            raise ValueError(
+                f"{field!r} is not a voter-file district field; use one of "
+                + ", ".join(FILE_DISTRICT_FIELDS)
+            )
+        return field
 
 
 class DistrictsConfig(_Strict):
