@@ -4,9 +4,12 @@ Every minute ``wave_window_sensor`` reads the campaign config, adds a ``waves`` 
 new wave, and for each wave whose send window is open asks for a run of ``wave_send_job`` when
 there is work due: the wave has never run, intents deferred to a voter's texting hours are now
 due, or a run died with sends mid-call. Each request carries a run key naming that work (the
-wave and the due time), so Dagster launches it once however often the sensor ticks, and a wave
-with a run still in progress is left alone. Runs themselves are safe to repeat: the sender
-records each intent before calling Twilio and holds a per-wave lock.
+wave, the due time and how many of its texts are settled), so Dagster launches it once however
+often the sensor ticks, and a wave with a run still in progress is left alone. A wave paused
+(its run terminated) and resumed has settled more texts since, so it gets a new key each time;
+a run that settled nothing is not relaunched in a loop, it waits for someone to look. Runs
+themselves are safe to repeat: the sender records each intent before calling Twilio and holds a
+per-wave lock.
 """
 
 from __future__ import annotations
@@ -48,13 +51,19 @@ _IN_PROGRESS = [
 _WORK = text(
     "SELECT wave_id, count(*) AS intents,"
     " min(not_before) FILTER (WHERE state IN ('planned', 'deferred')) AS next_due,"
-    " min(submitted_at) FILTER (WHERE state = 'submitting') AS stranded"
+    " min(submitted_at) FILTER (WHERE state = 'submitting') AS stranded,"
+    " count(*) FILTER (WHERE state NOT IN ('planned', 'deferred', 'submitting')) AS settled"
     " FROM sends WHERE wave_id = ANY(:wave_ids) GROUP BY wave_id"
 )
 
 
 def due_work(
-    wave_id: str, now: datetime, intents: int, next_due: datetime | None, stranded: datetime | None
+    wave_id: str,
+    now: datetime,
+    intents: int,
+    next_due: datetime | None,
+    stranded: datetime | None,
+    settled: int = 0,
 ) -> str | None:
     """A run key for the work due on an open wave now, or None when nothing is due."""
     if intents == 0:
@@ -62,7 +71,7 @@ def due_work(
     if stranded is not None:
         return f"{wave_id}:resume:{stranded.astimezone(UTC).isoformat()}"
     if next_due is not None and next_due <= now:
-        return f"{wave_id}:due:{next_due.astimezone(UTC).isoformat()}"
+        return f"{wave_id}:due:{next_due.astimezone(UTC).isoformat()}:settled:{settled}"
     return None
 
 
@@ -92,7 +101,12 @@ def wave_window_sensor(
     for wave_id in open_waves:
         row = work.get(wave_id)
         key = due_work(
-            wave_id, now, row.intents if row else 0, row and row.next_due, row and row.stranded
+            wave_id,
+            now,
+            row.intents if row else 0,
+            row and row.next_due,
+            row and row.stranded,
+            row.settled if row else 0,
         )
         if key is not None and not _running(context, wave_id):
             requests.append(RunRequest(partition_key=wave_id, run_key=key))

@@ -33,7 +33,7 @@ WAVE = """
     ("intents", "next_due", "stranded", "key"),
     [
         (0, None, None, "w:open"),
-        (5, NOW - timedelta(minutes=3), None, "w:due:2026-10-31T13:57:00+00:00"),
+        (5, NOW - timedelta(minutes=3), None, "w:due:2026-10-31T13:57:00+00:00:settled:2"),
         (5, NOW + timedelta(hours=1), None, None),
         (5, None, None, None),  # all sent or failed
         (
@@ -45,7 +45,19 @@ WAVE = """
     ],
 )
 def test_sensor_due_work_run_keys(intents, next_due, stranded, key):
-    assert due_work("w", NOW, intents, next_due, stranded) == key
+    assert due_work("w", NOW, intents, next_due, stranded, settled=2) == key
+
+
+def test_sensor_due_work_after_a_second_pause_asks_for_a_new_run():
+    # Paused twice: the remaining intents keep the due time they were planned with, but more
+    # texts are settled after each partial run, so each resume is new work for Dagster.
+    due = NOW - timedelta(hours=2)
+    first_resume = due_work("w", NOW, 100, due, None, settled=30)
+    second_resume = due_work("w", NOW, 100, due, None, settled=55)
+    no_progress = due_work("w", NOW, 100, due, None, settled=55)
+
+    assert first_resume != second_resume
+    assert second_resume == no_progress  # a run that settled nothing is not relaunched in a loop
 
 
 def test_sensor_adds_waves_and_launches_those_with_texts_due(engine, database_url, tmp_path):
