@@ -206,3 +206,47 @@ def test_chain_on_real_nc_files_passes_every_check(engine, database_url, tmp_pat
     assert set(per_layer["n"]) == {voter_count}
     statewide = per_layer[per_layer["layer"] != "precinct"]
     assert (statewide["assigned"] == voter_count).all()
+
+
+def test_voters_a_load_that_fails_a_blocking_check_keeps_the_previous_table(
+    engine, database_url, tmp_path
+):
+    good = [[f"V{i}", "A", "B", "35.7", "-78.6", "1"] for i in range(5)]
+    config_path, _ = _square_config(tmp_path, good)
+    assert _run(database_url, config_path).success
+    swapped = [[f"W{i}", "A", "B", "-78.6", "35.7", "1"] for i in range(3)]  # lon in lat
+    (tmp_path / "voters.csv").write_text(
+        "id,first,last,lat,lon,cd\n" + "".join(",".join(r) + "\n" for r in swapped)
+    )
+
+    result = _run(database_url, config_path)
+
+    assert _checks(result)["voters.coordinates_inside_state_bounds"] is False
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT voter_id FROM voters ORDER BY voter_id")).scalars().all()
+        loads = conn.execute(text("SELECT count(*) FROM voter_file_loads")).scalar_one()
+    assert kept == [f"V{i}" for i in range(5)]
+    assert loads == 2  # the refused attempt is recorded, its rows were not applied
+    (materialized,) = [
+        e.materialization
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+        and e.materialization.asset_key.to_user_string() == "voters"
+    ]
+    assert materialized.metadata["applied"].value is False
+    assert materialized.metadata["dagster/row_count"].value == 5
+
+
+def test_voters_an_empty_file_fails_and_keeps_the_previous_table(engine, database_url, tmp_path):
+    good = [[f"V{i}", "A", "B", "35.7", "-78.6", "1"] for i in range(5)]
+    config_path, _ = _square_config(tmp_path, good)
+    assert _run(database_url, config_path).success
+    (tmp_path / "voters.csv").write_text("id,first,last,lat,lon,cd\n")
+
+    result = _run(database_url, config_path)
+
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "no usable voter rows (0 read" in failure.step_failure_data.error.message
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM voters")).scalar_one() == 5

@@ -13,6 +13,7 @@ from dagster import (
     TableSchema,
     asset,
 )
+from sqlalchemy import text
 
 from campaign_pipelines.assets._checks import OWNERS, check_result, plain_result
 from campaign_pipelines.geo.bounds import state_bounds
@@ -77,18 +78,44 @@ def voters(
     except VoterFileError as e:
         raise Failure(description=str(e)) from e
 
+    if len(result.voters) == 0:
+        raise Failure(
+            description=f"{path}: no usable voter rows ({result.rows_read:,} read, "
+            f"{len(result.quarantine):,} quarantined); the voters table keeps its previous load"
+        )
+    checks = _checks(result, state_bounds(config))
+    failed = [c.check_name for c in checks if _blocks(c)]
     load_id = store_load(
-        postgres.engine(), source=path, fmt=fmt, file_format=config.voter_file.format, result=result
+        postgres.engine(),
+        source=path,
+        fmt=fmt,
+        file_format=config.voter_file.format,
+        result=result,
+        replace_voters=not failed,
     )
-
     context.log.info(
         "voters load %d: %d rows read, %d accepted, %d quarantined",
         load_id, result.rows_read, len(result.voters), len(result.quarantine),
     )  # fmt: skip
-    return MaterializeResult(
-        metadata=_metadata(load_id, fmt, result),
-        check_results=_checks(result, state_bounds(config)),
-    )
+    metadata = _metadata(load_id, fmt, result)
+    metadata["applied"] = MetadataValue.bool(not failed)
+    if failed:
+        with postgres.engine().connect() as conn:
+            kept = conn.execute(text("SELECT count(*) FROM voters")).scalar_one()
+        metadata["dagster/row_count"] = MetadataValue.int(int(kept))
+        # A blocking check stops the steps downstream but would not undo this step's own write:
+        # so a load that fails one never replaces the table the rest of the campaign reads.
+        context.log.warning(
+            "voters load %d not applied (blocking checks failed: %s); the voters table keeps "
+            "its previous load",
+            load_id,
+            ", ".join(failed),
+        )
+    return MaterializeResult(metadata=metadata, check_results=checks)
+
+
+def _blocks(check) -> bool:
+    return not check.passed and check.severity == AssetCheckSeverity.ERROR
 
 
 def _metadata(load_id, fmt, result) -> dict:

@@ -15,9 +15,16 @@ from campaign_pipelines.voterfile.read import FileFormat
 
 
 def store_load(
-    engine: Engine, *, source: Path, fmt: FileFormat, file_format: str, result: Normalised
+    engine: Engine,
+    *,
+    source: Path,
+    fmt: FileFormat,
+    file_format: str,
+    result: Normalised,
+    replace_voters: bool = True,
 ) -> int:
-    """Replace the voter table with this load and append its quarantine; returns the load id."""
+    """Record this load and append its quarantine; with ``replace_voters``, the voter table
+    becomes this load's voters. Returns the load id."""
     with transaction(engine) as conn:
         load_id = conn.execute(
             insert(voter_file_loads)
@@ -33,8 +40,9 @@ def store_load(
             )
             .returning(voter_file_loads.c.load_id)
         ).scalar_one()
-        conn.execute(delete(voters))
-        copy_dataframe(conn, "voters", result.voters.assign(load_id=load_id))
+        if replace_voters:
+            conn.execute(delete(voters))
+            copy_dataframe(conn, "voters", result.voters.assign(load_id=load_id))
         quarantine = result.quarantine.assign(
             load_id=load_id,
             source_file=str(source),
