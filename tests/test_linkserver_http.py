@@ -275,3 +275,35 @@ def test_webhooks_inbound_opt_out_keywords_record_one_opt_out(engine, client, bo
         kinds = conn.execute(text("SELECT kind FROM inbound_messages")).scalars().all()
     assert [tuple(row) for row in opt_outs] == [(phone, True)]
     assert kinds == ["opt_out"]
+
+
+@pytest.mark.parametrize(
+    ("sender", "opted_out"),
+    [
+        ("whatsapp:+19195550123", "+19195550123"),
+        ("notaphone", None),
+        ("89361", None),  # a short code
+    ],
+)
+def test_webhooks_inbound_stop_from_a_sender_that_is_not_a_number_is_kept_raw_only(
+    engine, client, sender, opted_out
+):
+    params = {
+        "AccountSid": "AC" + "0" * 32,
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "From": sender,
+        "To": "+19195550199",
+        "Body": "STOP",
+        "NumMedia": "0",
+    }
+
+    response = client.post(
+        "/twilio/inbound", data=params, headers=signed("/twilio/inbound", params)
+    )
+
+    assert response.status_code == 200
+    with engine.connect() as conn:
+        phones = conn.execute(text("SELECT phone_e164 FROM opt_outs")).scalars().all()
+        senders = conn.execute(text("SELECT from_phone FROM inbound_messages")).scalars().all()
+    assert phones == ([opted_out] if opted_out else [])
+    assert senders == [sender]

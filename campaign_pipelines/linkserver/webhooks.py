@@ -15,6 +15,7 @@ per message SID, so Twilio retrying a webhook cannot replay an old STOP over a n
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import parse_qsl
 
 import psycopg
@@ -52,6 +53,7 @@ STATUS_RANK = {
     "read": 5,
 }
 MAX_FIELDS = 100
+E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 REPLY_SOURCE = "sms_reply"
 
@@ -127,14 +129,19 @@ class TwilioWebhooks:
                     RECORD_INBOUND, (sid, sender, params.get("To") or None, body, kind)
                 )
                 first_time = cursor.rowcount == 1
-                if first_time and kind in ("opt_out", "opt_in"):
+                phone = texted_number(sender)
+                if first_time and kind in ("opt_out", "opt_in") and phone is not None:
                     await conn.execute(
-                        RECORD_CONSENT, (sender, kind == "opt_out", REPLY_SOURCE, kind)
+                        RECORD_CONSENT, (phone, kind == "opt_out", REPLY_SOURCE, kind)
                     )
         except UNREACHABLE:
             return _retry_later()
         except psycopg.Error as e:
             return _failed("inbound message", e)
+        if first_time and kind in ("opt_out", "opt_in") and phone is None:
+            # A short code, an alphanumeric sender: not a number we text, so not a suppression
+            # entry (one would fail the suppression list's E.164 check and stop every wave).
+            log.warning("inbound %s from a sender that is not a phone number; kept raw only", kind)
         if first_time and kind != "other":
             log.info("inbound reply recorded as %s", kind)
         return Response(EMPTY_TWIML, media_type="application/xml")
@@ -159,6 +166,15 @@ class TwilioWebhooks:
             log.warning("webhook to %s refused: signature does not match", request.url.path)
             return None
         return params
+
+
+def texted_number(sender: str) -> str | None:
+    """The E.164 number behind an inbound sender (``whatsapp:+1…`` included), or None for a
+    short code, an alphanumeric sender or anything else that is not a phone number."""
+    number = sender.strip()
+    if ":" in number:
+        number = number.split(":", 1)[1].strip()
+    return number if E164.fullmatch(number) else None
 
 
 def _failed(what: str, error: psycopg.Error) -> Response:
