@@ -82,6 +82,7 @@ def test_read_quarantines_eight_digit_phone_with_reason(tmp_path):
         ("91955501", "not a possible US number (8 digits)"),
         ("+44 20", "not a possible US number (4 digits)"),
         ("+999 123", "not a phone number (invalid country code)"),
+        ("+44 20 7946 0958", "a +44 number, outside the US plan (+1)"),  # valid, but British
     ],
 )
 def test_read_quarantines_unusable_phone_text(tmp_path, phone, detail):

@@ -43,6 +43,12 @@ def normalise_phone(raw: str, region: str = "US") -> PhoneResult:
         return PhoneResult(None, f"not a possible {region} number ({digits} digits)")
     if not phonenumbers.is_valid_number(number):
         return PhoneResult(None, f"not a valid {region} number ({digits} digits)")
+    home = phonenumbers.country_code_for_region(region)
+    if number.country_code != home:
+        # The campaign texts from a number in its own plan; a foreign number is not ours to text.
+        return PhoneResult(
+            None, f"a +{number.country_code} number, outside the {region} plan (+{home})"
+        )
     return PhoneResult(
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
     )
