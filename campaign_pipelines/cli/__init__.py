@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from campaign_pipelines.cli import dagster_cmd, data, db, demo, fake_twilio, links, serve, voters
+from campaign_pipelines.cli import (
+    dagster_cmd,
+    data,
+    db,
+    demo,
+    fake_twilio,
+    links,
+    serve,
+    voters,
+    waves,
+)
 
 app = typer.Typer(
     name="campaign",
@@ -16,6 +26,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(voters.app, name="voters")
 app.add_typer(data.app, name="data")
 app.add_typer(links.app, name="links")
+app.add_typer(waves.app, name="waves")
 app.command("fake-twilio")(fake_twilio.fake_twilio)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)

@@ -88,10 +88,10 @@ def where_command() -> None:
     typer.echo(f"{target} ({origin})")
     if not target.is_dir():
         typer.echo("missing: run `campaign data fetch` to download it")
-        return
+        raise typer.Exit(1)
 
     problems = datafetch.check(target)
     if problems:
         typer.echo(f"incomplete: {len(problems)} problem(s); see `campaign data check`")
-        return
+        raise typer.Exit(1)
     typer.echo("complete: every data file present and verified")
