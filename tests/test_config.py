@@ -85,3 +85,16 @@ def test_config_misspelt_voter_file_field_is_refused_naming_the_known_fields(tmp
     assert f"field.yaml:{line}: districts.layers.1.voter_file_field" in message
     assert "'state_senate_dist' is not a voter-file district field" in message
     assert "state_senate_district" in message
+
+
+def test_config_a_key_given_twice_is_refused_with_the_second_line(tmp_path):
+    text = BUNDLED_DEMO_CONFIG.read_text()
+    assert "\n  state: NC\n" in text
+    bad = tmp_path / "twice.yaml"
+    bad.write_text(text.replace("\n  state: NC\n", "\n  state: NC\n  state: SC\n", 1))
+    line = 2 + text[: text.index("\n  state: NC\n")].count("\n") + 1
+
+    with pytest.raises(ConfigError) as error:
+        load_config(bad)
+
+    assert f"twice.yaml:{line}: campaign.state: given twice" in str(error.value)

@@ -40,11 +40,31 @@ def load_config(path: str | Path | None = None) -> CampaignConfig:
         raise ConfigError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from e
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping at the top of the campaign config")
+    _refuse_duplicate_keys(path, root)
     try:
         config = CampaignConfig.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_describe(path, root, e)) from e
     return config.model_copy(update={"source_path": path.resolve()})
+
+
+def _refuse_duplicate_keys(path: Path, node: Any, where: str = "") -> None:
+    """YAML keeps the last of two equal keys without a word; a config must not (which one did
+    the author mean?)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = str(key.value)
+            field = f"{where}.{name}" if where else name
+            if name in seen:
+                raise ConfigError(
+                    f"{path}:{key.start_mark.line + 1}: {field}: given twice in the same mapping"
+                )
+            seen.add(name)
+            _refuse_duplicate_keys(path, value, field)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _refuse_duplicate_keys(path, item, f"{where}.{index}")
 
 
 def resolve_path(config: CampaignConfig, raw: str) -> Path:
