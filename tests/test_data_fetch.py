@@ -345,6 +345,6 @@ def test_cli_where_names_the_folder_and_its_state(
 
     result = CliRunner().invoke(app, ["data", "where"])
 
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # like `data check`: scripts can tell
     assert f"{tmp_path} (CAMPAIGN_DATA_DIR)" in result.output
     assert "incomplete: 95 problem(s)" in result.output
