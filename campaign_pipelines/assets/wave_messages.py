@@ -33,7 +33,7 @@ MESSAGE_CHECKS = [
                    description="No message still contains a {placeholder}."),
     AssetCheckSpec("every_message_has_its_link", asset="wave_messages", blocking=True,
                    description="Every eligible voter has a message, and it carries the voter's "
-                   "own short link for every route of the wave."),
+                   "own short link for every route its variant's template uses."),
     AssetCheckSpec("segments_within_maximum", asset="wave_messages", blocking=True,
                    description="No message is longer than the wave's configured maximum number "
                    "of SMS segments."),
@@ -143,7 +143,8 @@ def _checks(built: WaveMessages, wave: WaveConfig) -> list:
             "every_message_has_its_link",
             not lacking,
             f"{expected - len(lacking):,} of {expected:,} eligible voters have a message carrying "
-            f"their link for each of {wave.routes}",
+            f"their own link for every route their variant's template uses (wave routes: "
+            f"{', '.join(wave.routes)})",
             metadata={"sample_ids": MetadataValue.json(lacking[:5])},
         ),
         check_result(

@@ -126,6 +126,10 @@ def _describe(error: ValidationError) -> str:
         variable = _variable(name)
         if item["type"] == "missing":
             problems.append(f"{variable} is not set")
+        elif item["type"] == "too_short":
+            # Pydantic counts "items"; a secret's value is never echoed, only its length.
+            wanted = item.get("ctx", {}).get("min_length")
+            problems.append(f"{variable} is too short: it must be at least {wanted} characters")
         else:
             problems.append(f"{variable}: {item['msg']}")
     return "link server settings: " + "; ".join(problems)

@@ -1,0 +1,36 @@
+"""The link server's settings name the variable that is wrong, and never echo a secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaign_pipelines.linkserver.settings import SettingsError, load_settings
+
+GOOD = {
+    "LINK_IP_HASH_KEY": "k" * 32,
+    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "PUBLIC_BASE_URL": "https://links.example.org",
+}
+
+
+def test_settings_a_short_secret_is_named_with_its_minimum_and_not_echoed(monkeypatch):
+    for name, value in {**GOOD, "TWILIO_AUTH_TOKEN": "shorttoken1234"}.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert "TWILIO_AUTH_TOKEN is too short: it must be at least 16 characters" in message
+    assert "shorttoken1234" not in message
+
+
+def test_settings_a_missing_variable_is_named(monkeypatch):
+    for name, value in GOOD.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+
+    assert "PUBLIC_BASE_URL is not set" in str(error.value)
