@@ -113,6 +113,20 @@ def test_read_quoted_field_with_embedded_newline_is_one_record(tmp_path):
     assert result.voters["source_row"].tolist() == [1, 2]
 
 
+def test_read_a_stray_quote_costs_one_row_not_the_rest_of_the_file(tmp_path):
+    rows = [_row(ncid=f"AA{i}") for i in range(1, 22)]
+    rows[16] = _row(ncid="AA17", first='"Ann')  # opens a quote that never closes
+    _, result = _read(_write(tmp_path, rows))
+
+    assert result.rows_read == 21
+    assert len(result.voters) == 20
+    (bad,) = result.quarantine.itertuples()
+    assert (bad.source_row, bad.source_line, bad.reason) == (17, 18, "malformed_row")
+    assert result.voters["voter_id"].tolist()[-4:] == ["AA18", "AA19", "AA20", "AA21"]
+    # The rows after it keep their own row and line numbers.
+    assert result.voters["source_row"].tolist()[-1] == 21
+
+
 def test_read_comma_delimited_vendor_file_with_mapping(tmp_path):
     path = tmp_path / "vendor.csv"
     path.write_text(

@@ -3,7 +3,7 @@
 Real files arrive as UTF-8, UTF-8 with a byte-order mark, or latin-1/cp1252; tab, comma or pipe
 delimited; with quoted fields that may hold the delimiter or a newline. The csv module parses the
 quoting; a record whose field count differs from the header's is handed back as malformed rather
-than guessed at.
+than guessed at (and a stray quote swallows one row, not the rest of the file: see ``_parse``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 
 _SNIFF_BYTES = 1 << 20
@@ -106,12 +107,35 @@ def open_voter_file(
 
 def _records(path: Path, fmt: FileFormat) -> Iterator[Record]:
     with path.open("r", encoding=fmt.encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=fmt.delimiter, strict=False)
-        next(reader)
-        line = reader.line_num + 1
-        for row, fields in enumerate(reader, start=1):
-            if not fields:  # a blank line is not a record
-                line = reader.line_num + 1
-                continue
-            yield Record(row, line, fields)
-            line = reader.line_num + 1
+        fh.readline()  # the header
+        rows = count(1)
+        yield from _parse(fh, fmt, first_line=2, rows=rows)
+
+
+def _parse(lines: Iterable[str], fmt: FileFormat, *, first_line: int, rows) -> Iterator[Record]:
+    """Records from physical ``lines`` (the first is line ``first_line`` of the file).
+
+    A stray quote opens a field that runs on to the next quote, swallowing every line between
+    into one record. A record that spans several lines *and* has the wrong number of fields is
+    taken to be that: its first line becomes a record of its own (malformed, so quarantined with
+    its text) and the lines after it are read again, so one bad quote costs one row, not the
+    rest of the file. A quoted field that really holds a newline keeps the right field count
+    and is left alone.
+    """
+    consumed: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for text in lines:
+            consumed.append(text)
+            yield text
+
+    reader = csv.reader(feed(), delimiter=fmt.delimiter, strict=False)
+    line = first_line
+    for fields in reader:
+        raw, consumed[:] = list(consumed), []
+        if len(raw) > 1 and len(fields) != len(fmt.header):
+            yield Record(next(rows), line, next(csv.reader([raw[0]], delimiter=fmt.delimiter)))
+            yield from _parse(raw[1:], fmt, first_line=line + 1, rows=rows)
+        elif fields:  # a blank line is not a record
+            yield Record(next(rows), line, fields)
+        line += len(raw)
