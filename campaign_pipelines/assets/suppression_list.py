@@ -24,6 +24,7 @@ from campaign_pipelines.messaging.suppression_import import (
 )
 from campaign_pipelines.quality.expectations import gxe, run_expectation
 from campaign_pipelines.resources import CampaignConfigResource, PostgresResource
+from campaign_pipelines.voterfile.phones import E164_PATTERN
 
 SUPPRESSION_CHECKS = [
     AssetCheckSpec("suppressed_numbers_are_e164", asset="suppression_list", blocking=True,
@@ -119,7 +120,7 @@ def _metadata(counts: pd.DataFrame, imports: list[ImportedNumbers], total: int) 
 def _checks(phones: pd.DataFrame, imports: list[ImportedNumbers]) -> list:
     rejected = [r for i in imports for r in i.rejected]
     e164 = run_expectation(
-        phones, gxe.ExpectColumnValuesToMatchRegex(column="phone_e164", regex=r"^\+[1-9]\d{7,14}$")
+        phones, gxe.ExpectColumnValuesToMatchRegex(column="phone_e164", regex=E164_PATTERN)
     )
     return [
         # The failing values are phone numbers: counted here, never shown.

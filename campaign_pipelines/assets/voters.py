@@ -20,6 +20,7 @@ from campaign_pipelines.geo.bounds import state_bounds
 from campaign_pipelines.quality.expectations import gxe, run_expectation
 from campaign_pipelines.resources import CampaignConfigResource, PostgresResource
 from campaign_pipelines.voterfile.normalise import VOTER_COLUMNS, normalise
+from campaign_pipelines.voterfile.phones import E164_PATTERN
 from campaign_pipelines.voterfile.read import VoterFileError, open_voter_file
 from campaign_pipelines.voterfile.store import store_load
 
@@ -164,7 +165,7 @@ def _checks(result, bounds) -> list:
             "phones_are_e164",
             run_expectation(
                 frame,
-                gxe.ExpectColumnValuesToMatchRegex(column="phone_e164", regex=r"^\+[1-9]\d{7,14}$"),
+                gxe.ExpectColumnValuesToMatchRegex(column="phone_e164", regex=E164_PATTERN),
                 id_column="voter_id",
             ),
             "phones in E.164",

@@ -11,10 +11,10 @@ from campaign_pipelines.cli import (
     demo,
     fake_twilio,
     links,
-    serve,
     voters,
     waves,
 )
+from campaign_pipelines.linkserver.command import serve
 
 app = typer.Typer(
     name="campaign",
@@ -29,7 +29,7 @@ app.add_typer(links.app, name="links")
 app.add_typer(waves.app, name="waves")
 app.command("fake-twilio")(fake_twilio.fake_twilio)
 app.command("demo")(demo.demo)
-app.command("serve")(serve.serve)
+app.command("serve")(serve)
 app.command(
     "dagster",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},

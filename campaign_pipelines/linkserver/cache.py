@@ -43,6 +43,7 @@ LINK_COLUMNS = ", ".join(column.name for column in links.columns)
 LINKS_BY_CODE = f"SELECT {LINK_COLUMNS} FROM links WHERE code = ANY(%s)"
 NEWEST_LINKS = f"SELECT {LINK_COLUMNS} FROM links ORDER BY link_id DESC LIMIT %s"
 REFRESH_INTERVAL_SECONDS = 1.0
+NOT_CACHED = object()  # find_cached: the code is not in the cache, look it up
 _LOOKUP_BATCH = 500
 
 
@@ -132,27 +133,20 @@ class LinkDirectory:
             self._cache.put(row["code"], prepare_link(row), now)
         return len(rows)
 
-    def find_cached(self, code: str) -> Link | bool | None:
-        """The cached link with ``code``, None for a cached miss, or False when not cached (the
-        caller then awaits ``find``): a click on a warm link needs no coroutine."""
+    def find_cached(self, code: str) -> Link | object | None:
+        """The cached link with ``code``, None for a cached miss, or ``NOT_CACHED`` (then the
+        caller awaits ``look_up``): a click on a warm link needs no coroutine."""
         cached = self._cache.get(code, time.monotonic())
         if cached is None:
-            return False
+            return NOT_CACHED
         link, stale = cached
         if stale:
             self._stale.add(code)
         return link
 
-    async def find(self, code: str) -> Link | None:
-        """The link with ``code``, or None; raises ``DatabaseUnavailable`` for an uncached code
-        while PostgreSQL is away."""
-        now = time.monotonic()
-        cached = self._cache.get(code, now)
-        if cached is not None:
-            link, stale = cached
-            if stale:
-                self._stale.add(code)
-            return link
+    async def look_up(self, code: str) -> Link | None:
+        """The link with ``code`` from PostgreSQL (batched with concurrent look-ups), now cached;
+        raises ``DatabaseUnavailable`` while PostgreSQL is away."""
         self._state.require()
         link = await self._lookups.submit(code)
         self._cache.put(code, link, time.monotonic())

@@ -14,14 +14,12 @@ from campaign_pipelines.db.schema import clicks
 
 # Every column but the serial key, in table order; the server mints click_uuid itself so that a
 # click written twice (a commit whose answer was lost, then the spool) is stored once.
-_random_bits = random.getrandbits
-_LOW_62 = (1 << 62) - 1
-
 CLICK_COLUMNS = tuple(column.name for column in clicks.columns if column.name != "click_id")
 
-
+_random_bits = random.getrandbits
 _VERSION_7 = 0x7 << 76
 _VARIANT = 0x2 << 62
+_LOW_62 = (1 << 62) - 1
 
 
 def new_click_uuid() -> str:

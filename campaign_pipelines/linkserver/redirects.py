@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from campaign_pipelines.linkserver import pages
 from campaign_pipelines.linkserver.batcher import BatcherClosed, GroupBatcher
-from campaign_pipelines.linkserver.cache import Link, LinkDirectory
+from campaign_pipelines.linkserver.cache import NOT_CACHED, Link, LinkDirectory
 from campaign_pipelines.linkserver.database import DatabaseUnavailable
 from campaign_pipelines.linkserver.deliveries import RecentDeliveries
 from campaign_pipelines.linkserver.privacy import ClientAddresses, IpHasher
@@ -84,9 +84,9 @@ class Redirects:
             await pages.not_found(head_only=head_only)(scope, receive, send)
             return
         link = self._directory.find_cached(code)
-        if link is False:
+        if link is NOT_CACHED:
             try:
-                link = await self._directory.find(code)
+                link = await self._directory.look_up(code)
             except DatabaseUnavailable:
                 await pages.unavailable(head_only=head_only)(scope, receive, send)
                 return

@@ -109,7 +109,6 @@ class LinkServer:
     async def start(self) -> None:
         self.spool.open()
         await self.pool.open(wait=True, timeout=self.settings.db_write_timeout_seconds * 5)
-        await self.status_writer.start()
         self.statuses.start()
         self.clicks.start()
         self.directory.start()

@@ -17,16 +17,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 import psycopg
-from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 INSERT_CALLBACKS = """
     INSERT INTO status_callbacks (message_sid, status, error_code)
     SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])
 """
-_LINK_OF_SEND = "(SELECT link_id FROM sends WHERE message_sid = latest.message_sid)"
-_UPSERT_SQL = (Path(__file__).parent / "sql" / "record_status.sql").read_text()
-SENDS_EXISTS = "SELECT to_regclass('sends') IS NOT NULL"
+UPSERT_LATEST = (Path(__file__).parent / "sql" / "record_status.sql").read_text()
 
 
 class StatusUpdate(NamedTuple):
@@ -35,12 +32,6 @@ class StatusUpdate(NamedTuple):
     rank: int | None  # None: a status we do not know, kept raw only
     error_code: str | None
     to_phone: str | None
-
-
-def upsert_statement(*, sends_table: bool) -> sql.Composed:
-    """The status upsert; without a ``sends`` table (an older database) the link stays unknown."""
-    link_id = sql.SQL(_LINK_OF_SEND if sends_table else "NULL")
-    return sql.SQL(_UPSERT_SQL).format(link_id=link_id)
 
 
 def latest_per_message(updates: list[StatusUpdate]) -> list[StatusUpdate]:
@@ -66,14 +57,7 @@ class StatusWriter:
     def __init__(self, pool: AsyncConnectionPool, *, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
-        self._upsert = upsert_statement(sends_table=True)
         self.committed = 0
-
-    async def start(self) -> None:
-        async with self._pool.connection() as conn:
-            cursor = await conn.execute(SENDS_EXISTS)
-            row = await cursor.fetchone()
-        self._upsert = upsert_statement(sends_table=bool(row and row[0]))
 
     async def write(self, updates: list[StatusUpdate]) -> list[None]:
         latest = latest_per_message(updates)
@@ -99,7 +83,7 @@ class StatusWriter:
         self, conn: psycopg.AsyncConnection, latest: list[StatusUpdate]
     ) -> None:
         await conn.execute(
-            self._upsert,
+            UPSERT_LATEST,
             (
                 [u.message_sid for u in latest],
                 [u.status for u in latest],

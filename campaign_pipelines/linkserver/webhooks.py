@@ -34,6 +34,7 @@ from campaign_pipelines.linkserver.batcher import BatcherClosed, GroupBatcher
 from campaign_pipelines.linkserver.database import UNREACHABLE
 from campaign_pipelines.linkserver.statuses import StatusUpdate
 from campaign_pipelines.rules.optout import classify_reply
+from campaign_pipelines.voterfile.phones import E164_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ STATUS_RANK = {
     "read": 5,
 }
 MAX_FIELDS = 100
-E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+E164 = re.compile(E164_PATTERN)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 REPLY_SOURCE = "sms_reply"
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
 from itertools import count
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -22,11 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "gxe", "run_expectation"]
 
 
-@lru_cache(maxsize=1)
-def _expectations_module() -> ModuleType:
-    # GX reports usage to its vendor unless told not to; campaign data never leaves the machine.
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    return import_module("great_expectations.expectations")
+# GX reports usage to its vendor unless told not to; campaign data never leaves the machine.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
 class _Expectations:
@@ -37,7 +33,7 @@ class _Expectations:
     """
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(_expectations_module(), name)
+        return getattr(import_module("great_expectations.expectations"), name)
 
 
 gxe = _Expectations()
@@ -67,7 +63,6 @@ class Outcome:
 
 @lru_cache(maxsize=1)
 def _context():
-    _expectations_module()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -12,6 +12,9 @@ from functools import lru_cache
 
 import phonenumbers
 
+# A normalised number as stored everywhere (voters, opt-outs, sends): "+", then 8 to 15 digits.
+E164_PATTERN = r"^\+[1-9]\d{7,14}$"
+
 _PARSE_ERRORS = {
     phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "invalid country code",
     phonenumbers.NumberParseException.NOT_A_NUMBER: "no digits a number could be read from",

@@ -6,7 +6,8 @@ INSERT INTO message_statuses AS known
     (message_sid, status, status_rank, error_code, to_phone, delivered_at, updated_at, link_id)
 SELECT
     latest.message_sid, latest.status, latest.status_rank, latest.error_code, latest.to_phone,
-    CASE WHEN latest.status IN ('delivered', 'read') THEN now() END, now(), {link_id}
+    CASE WHEN latest.status IN ('delivered', 'read') THEN now() END, now(),
+    (SELECT link_id FROM sends WHERE message_sid = latest.message_sid)
 FROM unnest(%s::text[], %s::text[], %s::smallint[], %s::text[], %s::text[])
     AS latest (message_sid, status, status_rank, error_code, to_phone)
 ON CONFLICT (message_sid) DO UPDATE SET
