@@ -8,7 +8,10 @@ hot code per request from one browser user agent, with the same threads, connect
 duration against both servers:
 
 - nginx (Debian's package; the physical limit here): ``return 302`` to a fixed URL;
-- the link server (``campaign serve``), each click committed before its redirect is answered.
+- the link server (``campaign serve``), each click committed before its redirect is answered;
+- for scale, the same Granian serving ``bench/asgi_redirect.py``: an ASGI app that answers a
+  fixed 302 and does nothing else, the ceiling for any Python ASGI app here (``--no-floor``
+  leaves it out).
 
 A Lua script counts the statuses wrk received. ``clicks_lost`` is redirects received minus
 click rows committed (when positive): a redirect answered for a click that was not stored.
@@ -155,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
             with running_nginx(folder, workers=args.workers) as nginx_url:
                 run_wrk(wrk, nginx_url, seconds=args.warmup)
                 nginx = run_wrk(wrk, nginx_url, seconds=args.duration)
+            floor = None
+            if not args.no_floor:
+                with running_asgi_redirect(workers=args.workers) as floor_url:
+                    run_wrk(wrk, floor_url, seconds=args.warmup)
+                    floor = run_wrk(wrk, floor_url, seconds=args.duration)
             before = count_clicks(url)
             with running_link_server(folder, url, args) as server_url_:
                 warm = run_wrk(wrk, server_url_, seconds=args.warmup)
@@ -162,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             committed = count_clicks(url) - before
 
     redirects = warm.redirects + ours.redirects
-    report(args, nginx, ours, committed=committed, redirects=redirects)
+    report(args, nginx, ours, floor, committed=committed, redirects=redirects)
     return 0
 
 
@@ -224,14 +232,25 @@ def run_wrk(settings: WrkSettings, base_url: str, *, seconds: int) -> WrkResult:
     raise RuntimeError(f"wrk printed no result; its output was:\n{completed.stdout}")
 
 
-def report(args, nginx: WrkResult, ours: WrkResult, *, committed: int, redirects: int) -> None:
+def report(
+    args,
+    nginx: WrkResult,
+    ours: WrkResult,
+    floor: WrkResult | None,
+    *,
+    committed: int,
+    redirects: int,
+) -> None:
     print(
         f"wrk: {args.threads} thread(s), {args.connections} connections, {args.duration} s;"
         f" {args.workers} worker(s) each"
     )
-    for name, result in (("nginx", nginx), ("link server", ours)):
+    rows = [("nginx", nginx), ("bare ASGI 302", floor), ("link server", ours)]
+    for name, result in rows:
+        if result is None:
+            continue
         print(
-            f"{name:>12}: {result.rps:10,.0f} req/s   p50 {result.p50_ms:6.2f} ms"
+            f"{name:>13}: {result.rps:10,.0f} req/s   p50 {result.p50_ms:6.2f} ms"
             f"   p99 {result.p99_ms:6.2f} ms   non-302 {result.other}"
             f"   socket errors {result.socket_errors}"
         )
@@ -242,6 +261,12 @@ def report(args, nginx: WrkResult, ours: WrkResult, *, committed: int, redirects
         f" lost: {lost}; committed but not seen by wrk at its cut-off: {unanswered}"
     )
     ratio = ours.rps / nginx.rps if nginx.rps else 0.0
+    floor_figures = {}
+    if floor is not None:
+        floor_figures = {
+            "bare_asgi_rps": round(floor.rps),
+            "bare_asgi_ratio_vs_nginx": round(floor.rps / nginx.rps, 3) if nginx.rps else 0.0,
+        }
     print(
         json.dumps(
             {
@@ -256,6 +281,7 @@ def report(args, nginx: WrkResult, ours: WrkResult, *, committed: int, redirects
                 "server_p50_ms": round(ours.p50_ms, 2),
                 "server_p99_ms": round(ours.p99_ms, 2),
                 "server_non_302": ours.other,
+                **floor_figures,
                 "clicks_committed": committed,
                 "redirects_received": redirects,
                 "clicks_unanswered": unanswered,
@@ -345,6 +371,27 @@ def running_nginx(folder: Path, *, workers: int) -> Iterator[str]:
 
 
 @contextmanager
+def running_asgi_redirect(*, workers: int) -> Iterator[str]:
+    """``bench/asgi_redirect.py`` under Granian, with the settings ``campaign serve`` uses."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--workers", str(workers),
+        "--loop", "uvloop", "--http", "1", "--no-ws", "--backlog", "2048", "--no-access-log",
+        "--log-level", "warning", "--host", "127.0.0.1", "--port", str(port),
+        "--working-dir", str(Path(__file__).resolve().parent), "asgi_redirect:app",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        _wait_for_http(f"http://127.0.0.1:{port}/probe", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@contextmanager
 def running_link_server(folder: Path, url: str, args) -> Iterator[str]:
     env = {
         **os.environ,
@@ -394,6 +441,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-delay-ms", type=float, default=0.0, help="group-commit wait")
     parser.add_argument("--commit-concurrency", type=int, default=8, help="batches in flight")
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--no-floor", action="store_true", help="leave out the bare ASGI redirect")
     parser.add_argument("--verbose", action="store_true", help="print the server's log")
     args = parser.parse_args(argv)
     args.hot = min(args.hot, args.links)

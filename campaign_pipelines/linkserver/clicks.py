@@ -17,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.dialects import postgresql
 
 from campaign_pipelines.db.schema import clicks
-from campaign_pipelines.linkserver.database import UNREACHABLE, DatabaseState
+from campaign_pipelines.linkserver.database import UNREACHABLE, DatabaseState, HeldConnection
 from campaign_pipelines.linkserver.records import CLICK_COLUMNS, ClickRecord
 from campaign_pipelines.linkserver.spool import Spool
 
@@ -61,6 +61,9 @@ class ClickWriter:
         self.spooled = 0
         self.batches = 0
         self.commit_seconds = 0.0
+        # One connection per concurrent batch, kept between batches: taking one from the pool
+        # and giving it back cost more of the worker's time than writing the batch.
+        self._idle: list[HeldConnection] = []
 
     async def write(self, records: list[ClickRecord]) -> list[None]:
         """Make ``records`` durable; raises only if neither PostgreSQL nor the spool took them."""
@@ -113,13 +116,23 @@ class ClickWriter:
         return stored
 
     async def _commit(self, records: list[ClickRecord]) -> None:
-        async with (
-            self._pool.connection(self._timeout) as conn,
-            conn.cursor() as cursor,
-            cursor.copy(COPY_CLICKS) as copy,
-        ):
-            for record in records:
-                await copy.write_row(record)
+        held = self._idle.pop() if self._idle else HeldConnection(self._pool, timeout=self._timeout)
+        try:
+            conn = await held.get()
+            async with conn.cursor() as cursor, cursor.copy(COPY_CLICKS) as copy:
+                for record in records:
+                    await copy.write_row(record)
+        except BaseException:
+            # A connection that failed mid-COPY is no use to the next batch; the pool checks it.
+            await held.release()
+            raise
+        self._idle.append(held)
+
+    async def close(self) -> None:
+        """Give the held connections back to the pool (after the last batch)."""
+        idle, self._idle = self._idle, []
+        for held in idle:
+            await held.release()
 
     async def _insert_new(self, records: list[ClickRecord]) -> int:
         inserted = 0

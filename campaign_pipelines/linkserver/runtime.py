@@ -141,6 +141,7 @@ class LinkServer:
             with contextlib.suppress(*UNREACHABLE):
                 await self.writer.replay_spool()
         await self.spool.seal()
+        await self.writer.close()
         await self.directory.close()
         await self.pool.close()
         writer = self.writer

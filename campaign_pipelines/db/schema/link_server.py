@@ -1,4 +1,4 @@
-"""Clicks, delivery statuses, inbound replies and opt-outs (migration 0003)."""
+"""Clicks, delivery statuses, inbound replies and opt-outs (migrations 0003 and 0006)."""
 
 from sqlalchemy import (
     BigInteger,
@@ -32,7 +32,6 @@ clicks = Table(
     Column("destination_url", Text),
     Column("zip_code", Text),
     UniqueConstraint("click_uuid", name="clicks_click_uuid_unique"),
-    Index("clicks_link_time", "link_id", "clicked_at"),
 )
 
 message_statuses = Table(
