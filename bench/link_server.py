@@ -26,6 +26,7 @@ benchmark database is dropped afterwards unless ``--keep-database``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -387,7 +388,8 @@ def running_asgi_redirect(*, workers: int) -> Iterator[str]:
         _wait_for_http(f"http://127.0.0.1:{port}/probe", process)
         yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have failed to start
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
