@@ -106,6 +106,9 @@ def _run_chain(engine: Engine, services: Services, console: Console) -> list[str
                 pause_seconds=TOO_SOON_SECONDS + 1, seed=DEMO_SEED, progress=bar,
             )  # fmt: skip
         console.print(f"Traffic sent through the link server: {dict(sorted(counts.items()))}")
+        refused = sum(n for key, n in counts.items() if key.endswith("_503"))
+        if refused:
+            failed.append(f"link server answered {refused} demo visits with 503 (no redirect)")
         folder = paths.state_dir() / "actions"
         demo_action_files(engine, folder, wave_id=WAVE, lift_by_district=TRUE_LIFT, seed=DEMO_SEED)
         time.sleep(1.0)  # let the last clicks commit and STOP replies land

@@ -4,6 +4,9 @@ The resolver comes from the routing package: ``load_resolver(conn)`` reads the p
 and destinations into memory, and only ever returns allow-listed ``https`` URLs or the campaign's
 own pages. The server loads it at start-up and again every ``LINK_RESOLVER_REFRESH_SECONDS``,
 keeping the previous one whenever a reload fails, so routing goes on while PostgreSQL is away.
+Until routes have been published (a server started before the routing job ran, or one that
+could not load them at all) it tries again every second, so its first visitors are not answered
+503 for a whole refresh interval.
 ``safe_location`` is the second guard: whatever the resolver returns, a visitor is only ever
 sent to an ``https`` URL or to a page of this server, and the header carries no character a
 browser could read differently.
@@ -27,6 +30,7 @@ from campaign_pipelines.routing.resolve import Resolution, Resolver
 
 log = logging.getLogger(__name__)
 
+UNPUBLISHED_RELOAD_SECONDS = 1.0
 _UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
 # Characters a Location header may carry as they are; anything else (non-ASCII) is escaped.
 _LOCATION_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
@@ -70,9 +74,17 @@ class CurrentResolver:
         self._failing = False
         return True
 
+    @property
+    def published(self) -> bool:
+        """Whether routes are loaded and published (a policy to route by)."""
+        return self._resolver is not None and self._resolver.policy is not None
+
     async def refresh_forever(self) -> None:
         while True:
-            await asyncio.sleep(self._refresh_seconds)
+            if self.published:
+                await asyncio.sleep(self._refresh_seconds)
+            else:
+                await asyncio.sleep(min(self._refresh_seconds, UNPUBLISHED_RELOAD_SECONDS))
             await self.load()
 
     def _load(self) -> Resolver:

@@ -116,6 +116,11 @@ class LinkServer:
         await self.deliveries.refresh()
         if not await self.resolver.load():
             log.warning("started without routes; links answer 503 until they load")
+        elif not self.resolver.published:
+            log.warning(
+                "no routes published yet; links answer 503 until the routing job publishes them"
+                " (checked every second)"
+            )
         self._spawn(self.recovery.run_forever, "spool-recovery")
         self._spawn(self.resolver.refresh_forever, "resolver-refresh")
         self._spawn(self.deliveries.refresh_forever, "deliveries-refresh")
