@@ -1,4 +1,5 @@
-"""The front door: short links skip Starlette, so their own failures must still answer 500."""
+"""The front door: short links skip Starlette, so their own failures must still answer 500;
+and the ZIP a visitor gives is read however long the query string."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from campaign_pipelines.linkserver.app import FrontDoor
+from campaign_pipelines.linkserver.redirects import _zip_parameter
 
 
 def _call(app, path: str) -> list[dict]:
@@ -55,3 +57,11 @@ def test_front_door_own_paths_still_go_through_starlette():
 
     assert sent[0]["status"] == 200
     assert sent[1]["body"] == b"ok"
+
+
+def test_zip_parameter_is_found_after_many_other_parameters():
+    query = "&".join(f"p{i}=1" for i in range(25)) + "&zip=27601-1234"
+
+    assert _zip_parameter(query.encode()) == (True, "27601")
+    assert _zip_parameter(b"zip=2760") == (True, None)
+    assert _zip_parameter(b"a=1") == (False, None)

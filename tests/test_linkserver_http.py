@@ -170,6 +170,19 @@ def test_unknown_code_is_a_404_page_and_writes_no_click(engine, client):
         assert conn.execute(text("SELECT count(*) FROM clicks")).scalar_one() == 0
 
 
+def test_a_trailing_slash_is_a_404_not_a_redirect_built_from_the_host_header(engine, client):
+    code = add_link(engine)
+
+    answers = [
+        client.get(f"/{code}/", headers={"Host": "evil.example.com"}),
+        client.post("/twilio/status/", headers={"Host": "evil.example.com"}),
+    ]
+
+    assert [a.status_code for a in answers] == [404, 404]
+    assert all("location" not in a.headers for a in answers)
+    assert clicks_for(engine, code) == []
+
+
 def signed(path: str, params: dict[str, str], *, token: str = AUTH_TOKEN) -> dict[str, str]:
     """Headers of a webhook Twilio signed for PUBLIC_BASE_URL + path, seen through the proxy."""
     signature = RequestValidator(token).compute_signature(PUBLIC_BASE_URL + path, params)
@@ -237,6 +250,35 @@ def test_webhooks_status_bursts_out_of_order_and_twice_keep_the_furthest_status(
         callbacks = conn.execute(text("SELECT count(*) FROM status_callbacks")).scalar_one()
     assert stored == final
     assert callbacks == len(posts)
+
+
+def test_webhooks_a_field_with_a_nul_is_refused_alone_and_the_rest_are_recorded(engine, server):
+    # PostgreSQL text cannot hold NUL; one such callback used to fail its whole commit batch.
+    good = [status_params("SM" + secrets.token_hex(16), "delivered") for _ in range(30)]
+    bad = [{**status_params("SM" + secrets.token_hex(16), "failed"), "ErrorCode": "1\x002"}]
+    inbound = {"MessageSid": "SM" + secrets.token_hex(16), "From": "+19195550123",
+               "To": "+19195550199", "Body": "STOP\x00"}  # fmt: skip
+
+    def post(item: tuple[str, dict[str, str]]) -> int:
+        path, params = item
+        with httpx.Client(base_url=server.base_url, trust_env=False, timeout=10) as one:
+            return one.post(path, data=params, headers=signed(path, params)).status_code
+
+    items = [("/twilio/status", p) for p in bad * 5 + good] + [("/twilio/inbound", inbound)]
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(post, items))
+
+    assert answers == [400] * 5 + [204] * len(good) + [400]
+    with engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT message_sid FROM message_statuses")).scalars())
+        replies = conn.execute(text("SELECT count(*) FROM inbound_messages")).scalar_one()
+    assert {p["MessageSid"] for p in good} <= stored
+    assert bad[0]["MessageSid"] not in stored
+    assert replies == 0
+
+
+def test_polling_place_page_with_a_nul_in_its_key_is_a_404(client):
+    assert client.get("/p/%00").status_code == 404
 
 
 def test_webhooks_forged_signature_is_refused_and_nothing_recorded(engine, client):

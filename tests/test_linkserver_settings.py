@@ -7,8 +7,8 @@ import pytest
 from campaign_pipelines.linkserver.settings import SettingsError, load_settings
 
 GOOD = {
-    "LINK_IP_HASH_KEY": "k" * 32,
-    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "LINK_IP_HASH_KEY": "ip-hash-key-for-tests-0123456789",
+    "TWILIO_AUTH_TOKEN": "twilio-token-for-tests-987654321",
     "PUBLIC_BASE_URL": "https://links.example.org",
 }
 
@@ -34,3 +34,15 @@ def test_settings_a_missing_variable_is_named(monkeypatch):
         load_settings()
 
     assert "PUBLIC_BASE_URL is not set" in str(error.value)
+
+
+def test_settings_a_secret_with_no_variety_is_refused_and_not_echoed(monkeypatch):
+    for name, value in {**GOOD, "LINK_IP_HASH_KEY": " " * 40}.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+
+    assert "LINK_IP_HASH_KEY: Value error, has fewer than 8 different characters" in str(
+        error.value
+    )

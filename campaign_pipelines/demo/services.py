@@ -27,7 +27,7 @@ from campaign_pipelines.linkserver.process import free_port, link_server_process
 log = logging.getLogger(__name__)
 
 # A throwaway token for the local fake; the real one comes from TWILIO_AUTH_TOKEN in production.
-DEMO_AUTH_TOKEN = "demo-" + "0" * 27
+DEMO_AUTH_TOKEN = "demo-local-twilio-token-0123456789"
 READY_TIMEOUT_SECONDS = 60.0
 
 

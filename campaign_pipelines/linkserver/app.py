@@ -127,6 +127,10 @@ def create_app(settings: LinkServerSettings | None = None) -> FrontDoor:
         lifespan=lifespan,
         exception_handlers={404: not_found},
     )
+    # Starlette would answer "/code/" with a 307 to the same path without the slash, built from
+    # the request's own Host header: a redirect to wherever the client says. No redirect leaves
+    # this server except to a link's destination, so those paths get the 404 page instead.
+    app.router.redirect_slashes = False
     app.state.server = server
     return FrontDoor(
         app,

@@ -6,18 +6,22 @@ of the rest of the command line (Dagster among it).
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import logging
+import socket
 
 import typer
 
+from campaign_pipelines.db.server import DATABASE_URL_ENV
 from campaign_pipelines.linkserver.run import AsgiServer
 from campaign_pipelines.linkserver.run import serve as run_server
-from campaign_pipelines.linkserver.settings import SettingsError, load_settings
+from campaign_pipelines.linkserver.settings import LinkServerSettings, SettingsError, load_settings
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
-    port: int = typer.Option(8080, help="Port to listen on."),
+    port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, help="Worker processes (about one per core)."),
     server: str = typer.Option("granian", help="ASGI server: granian (faster here) or uvicorn."),
 ) -> None:
@@ -33,10 +37,64 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    address = _address(host)
     try:
         settings = load_settings()
+        _refuse_a_taken_port(address, port)
+        _check_database(settings)
     except SettingsError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(2) from None
     chosen: AsgiServer = "uvicorn" if server == "uvicorn" else "granian"
-    run_server(settings, host=host, port=port, workers=workers, server=chosen)
+    run_server(settings, host=address, port=port, workers=workers, server=chosen)
+
+
+def _address(host: str) -> str:
+    """``--host`` as an IP address (the ASGI servers bind addresses): a name is resolved."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][4][0]
+    except OSError:
+        raise typer.BadParameter(f"{host!r} is neither an IP address nor a resolvable name",
+                                 param_hint="--host") from None  # fmt: skip
+
+
+def _refuse_a_taken_port(address: str, port: int) -> None:
+    """Granian binds with SO_REUSEPORT, so a second server on a taken port would start and
+    quietly share the traffic (with its own keys and settings); refuse instead."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise SettingsError(
+                    f"port {port} on {address} is already in use (another campaign serve?);"
+                    " stop it or pass another --port"
+                ) from None
+            raise SettingsError(f"cannot listen on {address}:{port}: {e.strerror}") from None
+
+
+def _check_database(settings: LinkServerSettings) -> None:
+    """Fail at start, naming the variable, if the database cannot be reached."""
+    import psycopg
+
+    try:
+        url = settings.resolved_database_url()
+    except Exception as e:  # a malformed URL: SQLAlchemy's or our own ValueError
+        # Only our own message: a parser's could quote the URL, password and all.
+        detail = str(e) if str(e).startswith(DATABASE_URL_ENV) else "it could not be parsed"
+        raise SettingsError(
+            f"{DATABASE_URL_ENV} is not a usable PostgreSQL URL: {detail}"
+        ) from None
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SettingsError(
+            f"cannot connect to the database in {DATABASE_URL_ENV}: {reason}"
+        ) from None

@@ -38,7 +38,8 @@ class PollingPlacePages:
     async def page(self, request: Request) -> Response:
         key: str = request.path_params["key"]
         head_only = request.method == "HEAD"
-        if not key or len(key) > MAX_KEY_LENGTH:
+        # No key holds a NUL (PostgreSQL text cannot), so one is simply not found.
+        if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
             return pages.not_found(head_only=head_only)
         cached = self._entries.get(key)
         destination = cached[0] if cached else None

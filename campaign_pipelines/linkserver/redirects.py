@@ -188,11 +188,9 @@ def _zip_parameter(query_string: bytes) -> tuple[bool, str | None]:
     """Whether a ``zip`` parameter was given, and its value if it is five digits."""
     if not query_string:
         return False, None
-    try:
-        parameters = parse_qsl(query_string.decode("latin-1"), max_num_fields=20)
-    except ValueError:
-        return False, None
-    for name, value in parameters:
+    # The whole query string is read (the server's header buffer bounds it): a ZIP after other
+    # parameters, however many a messaging app appends, still counts.
+    for name, value in parse_qsl(query_string.decode("latin-1")):
         if name == "zip":
             match = ZIP.fullmatch(value.strip())
             return True, match.group(1) if match else None

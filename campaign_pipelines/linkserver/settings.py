@@ -93,8 +93,11 @@ class LinkServerSettings(BaseSettings):
     @field_validator("ip_hash_key", "twilio_auth_token")
     @classmethod
     def _not_a_placeholder(cls, value: SecretStr) -> SecretStr:
-        if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+        secret = value.get_secret_value()
+        if secret.strip().lower() in PLACEHOLDER_SECRETS:
             raise ValueError("is a placeholder; set a real secret")
+        if len(set(secret)) < 8:  # forty spaces, "aaaa…": long enough, but no secret at all
+            raise ValueError("has fewer than 8 different characters; set a random secret")
         return value
 
     @property

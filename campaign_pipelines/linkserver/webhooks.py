@@ -95,6 +95,8 @@ class TwilioWebhooks:
         params = await self._verified_form(request)
         if params is None:
             return PlainTextResponse("Forbidden", status_code=403)
+        if _holds_nul(params):
+            return _NUL_REFUSED
         sid, status = params.get("MessageSid"), (params.get("MessageStatus") or "").lower()
         if not sid or not status:
             return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
@@ -118,6 +120,8 @@ class TwilioWebhooks:
         params = await self._verified_form(request)
         if params is None:
             return PlainTextResponse("Forbidden", status_code=403)
+        if _holds_nul(params):
+            return _NUL_REFUSED
         sid, sender = params.get("MessageSid"), params.get("From")
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", status_code=400)
@@ -176,6 +180,15 @@ def texted_number(sender: str) -> str | None:
     if ":" in number:
         number = number.split(":", 1)[1].strip()
     return number if E164.fullmatch(number) else None
+
+
+# PostgreSQL text cannot hold NUL: such a field would fail the whole batch of status callbacks
+# it was committed with, so it is refused on its own, before it joins one.
+_NUL_REFUSED = PlainTextResponse("fields may not contain NUL characters", status_code=400)
+
+
+def _holds_nul(params: ImmutableMultiDict) -> bool:
+    return any("\x00" in name or "\x00" in value for name, value in params.multi_items())
 
 
 def _failed(what: str, error: psycopg.Error) -> Response:
