@@ -101,12 +101,13 @@ def _world(engine, voters: dict[str, dict]) -> dict[str, int]:
     return link_ids
 
 
-def _click(engine, link_id, at, *, agent=IPHONE, method="GET", human=True, reason="person"):
+def _click(engine, link_id, at, *, agent=IPHONE, method="GET", human=True, reason="person",
+           ip_hash=None):  # fmt: skip
     with engine.begin() as conn:
         return conn.execute(
             insert(schema.clicks).values(
                 click_uuid=uuid.uuid4(), link_id=link_id, clicked_at=at, method=method,
-                user_agent=agent, is_human=human, reason=reason,
+                user_agent=agent, is_human=human, reason=reason, ip_hash=ip_hash,
             ).returning(schema.clicks.c.click_id)
         ).scalar_one()  # fmt: skip
 
@@ -160,6 +161,46 @@ def test_clicks_report_arriving_after_the_click_rejudges_it(engine, database_url
 
     got = _rows(engine, "SELECT reason, is_human FROM click_events")
     assert got.to_dict("records") == [{"reason": "too_soon_after_delivery", "is_human": False}]
+
+
+def test_clicks_a_second_tap_answered_by_another_worker_is_a_repeat(engine, database_url):
+    links = _world(engine, {"V1": {"district": "1", "arm": "texted"}})
+    first, second = T0 + timedelta(hours=1), T0 + timedelta(hours=1, seconds=8)
+    # Each worker took its own click for a person: neither saw the other's.
+    _click(engine, links["V1"], first, ip_hash="same-phone")
+    _run(database_url, [clicks])  # the first click is ingested on its own
+    _click(engine, links["V1"], second, ip_hash="same-phone")
+    _click(engine, links["V1"], second, ip_hash="another-phone")
+    _run(database_url, [clicks])
+
+    got = _rows(engine, "SELECT is_human, reason, server_is_human FROM click_events"
+                " ORDER BY click_id")  # fmt: skip
+    assert got.to_dict("records") == [
+        {"is_human": True, "reason": "person", "server_is_human": True},
+        {"is_human": False, "reason": "repeat_within_window", "server_is_human": True},
+        {"is_human": True, "reason": "person", "server_is_human": True},
+    ]
+
+
+def test_clicks_a_repeat_found_across_workers_stays_one_when_rejudged(engine, database_url):
+    links = _world(engine, {"V1": {"district": "1", "arm": "texted"}})
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM status_callbacks WHERE status = 'delivered'"))
+    for seconds in (3600, 3608):
+        _click(engine, links["V1"], T0 + timedelta(seconds=seconds), ip_hash="same-phone")
+    _run(database_url, [clicks])
+    with engine.begin() as conn:  # the delivery report comes in late: both are judged again
+        conn.execute(insert(schema.status_callbacks).values(
+            message_sid="SMV1", status="delivered", received_at=T0
+        ))  # fmt: skip
+    _run(database_url, [clicks])
+
+    got = _rows(engine, "SELECT reason, delivered_at IS NOT NULL AS retimed FROM click_events"
+                " ORDER BY click_id")  # fmt: skip
+    assert got.to_dict("records") == [
+        {"reason": "person", "retimed": True},
+        {"reason": "repeat_within_window", "retimed": True},
+    ]
 
 
 def test_donation_with_link_code_as_refcode_is_attributed_to_that_link(

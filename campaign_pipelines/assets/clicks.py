@@ -29,7 +29,11 @@ from dagster import (
 from sqlalchemy import Connection, Engine, text
 
 from campaign_pipelines.assets._checks import OWNERS, check_result, plain_result
-from campaign_pipelines.attribution.clicks import judge_clicks
+from campaign_pipelines.attribution.clicks import (
+    DEFAULT_REPEAT_WINDOW_SECONDS,
+    cross_worker_repeats,
+    judge_clicks,
+)
 from campaign_pipelines.db.copy import copy_dataframe
 from campaign_pipelines.db.session import transaction
 from campaign_pipelines.quality.expectations import gxe, run_expectation
@@ -57,6 +61,8 @@ CLICK_CHECKS = [
 class ClicksConfig(Config):
     district_layer: str = "congressional"
     too_soon_seconds: float = DEFAULT_TOO_SOON_SECONDS
+    # The link server's LINK_REPEAT_WINDOW_SECONDS: repeats are found again across its workers.
+    repeat_window_seconds: float = DEFAULT_REPEAT_WINDOW_SECONDS
     batch_rows: int = 250_000
 
 
@@ -93,6 +99,7 @@ def clicks(
         layer=config.district_layer,
         too_soon_seconds=config.too_soon_seconds,
         batch_rows=config.batch_rows,
+        repeat_window_seconds=config.repeat_window_seconds,
     )
 
     context.log.info(
@@ -107,7 +114,12 @@ def clicks(
 
 
 def ingest_clicks(
-    engine: Engine, *, layer: str, too_soon_seconds: float, batch_rows: int
+    engine: Engine,
+    *,
+    layer: str,
+    too_soon_seconds: float,
+    batch_rows: int,
+    repeat_window_seconds: float = DEFAULT_REPEAT_WINDOW_SECONDS,
 ) -> IngestReport:
     """Copy new link-server clicks into ``click_events`` and move the cursor (see module doc)."""
     with transaction(engine) as conn:
@@ -129,7 +141,9 @@ def ingest_clicks(
             )
         )
 
-        new = _copy_new(conn, state.watermark, layer, too_soon_seconds, batch_rows)
+        new = _copy_new(
+            conn, state.watermark, layer, too_soon_seconds, batch_rows, repeat_window_seconds
+        )
         retimed = _retime(conn, too_soon_seconds)
 
         newest = conn.execute(text("SELECT coalesce(max(click_id), 0) FROM clicks")).scalar_one()
@@ -160,7 +174,9 @@ def ingest_clicks(
     )
 
 
-def _copy_new(conn: Connection, watermark, layer, too_soon_seconds, batch_rows) -> pd.DataFrame:
+def _copy_new(
+    conn: Connection, watermark, layer, too_soon_seconds, batch_rows, repeat_window_seconds
+) -> pd.DataFrame:
     query = text((SQL / "clicks_new.sql").read_text())
     parts: list[pd.DataFrame] = []
     after = watermark
@@ -170,6 +186,8 @@ def _copy_new(conn: Connection, watermark, layer, too_soon_seconds, batch_rows) 
         )
         if batch.empty:
             break
+        earlier = _earlier_people(conn, batch, repeat_window_seconds)
+        batch["repeat"] = cross_worker_repeats(batch, earlier, window_seconds=repeat_window_seconds)
         judged = batch.assign(**judge_clicks(batch, too_soon_seconds=too_soon_seconds))
         copy_dataframe(conn, "click_batch", judged[EVENT_COLUMNS])
         inserted = conn.execute(
@@ -187,6 +205,18 @@ def _copy_new(conn: Connection, watermark, layer, too_soon_seconds, batch_rows) 
         pd.concat(parts, ignore_index=True)
         if parts
         else pd.DataFrame(columns=["click_id", "route", "is_human", "reason"])
+    )
+
+
+def _earlier_people(conn: Connection, batch: pd.DataFrame, window_seconds: float) -> pd.DataFrame:
+    voters = batch.loc[batch["server_is_human"].astype(bool), "voter_id"].dropna().unique()
+    if window_seconds <= 0 or len(voters) == 0:
+        return pd.DataFrame(columns=["link_id", "ip_hash", "user_agent", "clicked_at"])
+    since = batch["clicked_at"].min() - pd.Timedelta(seconds=window_seconds)
+    return pd.read_sql(
+        text((SQL / "clicks_earlier_people.sql").read_text()),
+        conn,
+        params={"voters": voters.tolist(), "since": since.to_pydatetime()},
     )
 
 

@@ -6,6 +6,8 @@ SELECT
     c.user_agent,
     e.server_is_human,
     e.server_reason,
+    -- a repeat found across the server's workers at ingest stays one when re-judged
+    e.reason = 'repeat_within_window' AS repeat,
     coalesce(ms.delivered_at, cb.delivered_at) AS delivered_at,
     extract(EPOCH FROM c.clicked_at - coalesce(ms.delivered_at, cb.delivered_at))
         AS seconds_since_delivery

@@ -6,6 +6,7 @@ SELECT
     c.clicked_at,
     c.method,
     c.user_agent,
+    c.ip_hash,
     c.is_human AS server_is_human,
     c.reason AS server_reason,
     l.wave_id,

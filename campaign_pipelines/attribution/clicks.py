@@ -5,6 +5,12 @@ has arrived; a preview fetcher posing as a browser two seconds after delivery th
 person. Here every click is run through the same rules (``rules.bots.classify_click``) with the
 delivery time from the status callbacks. A machine verdict of the server is never overturned:
 it may rest on what only the server saw (its own repeat window).
+
+Each server worker keeps its own repeat window, so a visitor's second tap that reaches another
+worker (or another replica behind the load balancer) is labelled a person there.
+``cross_worker_repeats`` finds those here, where every worker's clicks meet: a click is a repeat
+when the same link, client (IP hash) and user agent had a person's click less than the window
+before it, whichever worker took either, exactly the server's rule.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import pandas as pd
 from campaign_pipelines.rules.bots import DEFAULT_TOO_SOON_SECONDS, classify_click
 
 REPEAT = "repeat_within_window"
+DEFAULT_REPEAT_WINDOW_SECONDS = 30.0  # the link server's LINK_REPEAT_WINDOW_SECONDS default
+_CLIENT = ["link_id", "ip_hash", "user_agent"]
 
 
 def judge_clicks(
@@ -22,7 +30,8 @@ def judge_clicks(
 ) -> pd.DataFrame:
     """``is_human`` and ``reason`` for each click.
 
-    ``frame``: method, user_agent, server_is_human, server_reason, seconds_since_delivery.
+    ``frame``: method, user_agent, server_is_human, server_reason, seconds_since_delivery, and
+    optionally ``repeat`` (a repeat found across workers, see ``cross_worker_repeats``).
     Distinct (method, user agent, repeat, too soon) combinations are classified once each.
     """
     if frame.empty:
@@ -32,7 +41,8 @@ def judge_clicks(
         {
             "method": frame["method"].fillna("GET").str.upper(),
             "user_agent": frame["user_agent"].fillna(""),
-            "repeat": frame["server_reason"] == REPEAT,
+            "repeat": (frame["server_reason"] == REPEAT)
+            | (frame["repeat"].fillna(False).astype(bool) if "repeat" in frame else False),
             "too_soon": (seconds < too_soon_seconds).fillna(False),
         }
     )
@@ -51,3 +61,44 @@ def judge_clicks(
     return pd.DataFrame(
         {"is_human": ours_human & server_human, "reason": reason}, index=frame.index
     )
+
+
+def cross_worker_repeats(
+    frame: pd.DataFrame,
+    earlier: pd.DataFrame,
+    *,
+    window_seconds: float = DEFAULT_REPEAT_WINDOW_SECONDS,
+) -> pd.Series:
+    """Which of ``frame``'s clicks (the server took them for people) repeat a person's click of
+    the same link, IP hash and user agent less than ``window_seconds`` before.
+
+    ``frame``: link_id, ip_hash, user_agent, clicked_at, server_is_human. ``earlier``: people's
+    clicks from before this batch (same columns but server_is_human), the anchors a batch's
+    first clicks are measured from. As on the server, a repeat does not restart the window.
+    """
+    repeat = pd.Series(False, index=frame.index)
+    if frame.empty or window_seconds <= 0:
+        return repeat
+    people = frame[frame["server_is_human"].astype(bool)]
+    parts = [people[[*_CLIENT, "clicked_at"]].assign(_row=people.index)]
+    if not earlier.empty:
+        parts.insert(0, earlier[[*_CLIENT, "clicked_at"]].assign(_row=-1))
+    both = pd.concat(parts, ignore_index=True)
+    # No address or no user agent is a value of the key too, as it is on the server.
+    both[["ip_hash", "user_agent"]] = both[["ip_hash", "user_agent"]].fillna("")
+    both = both[both.duplicated(_CLIENT, keep=False)]  # a lone click repeats nothing
+    if both.empty:
+        return repeat
+    both = both.sort_values([*_CLIENT, "clicked_at", "_row"], kind="stable")
+    window = pd.Timedelta(seconds=window_seconds)
+    found = []
+    for _, group in both.groupby(_CLIENT, sort=False):
+        anchor = None
+        for at, row in zip(group["clicked_at"], group["_row"], strict=True):
+            if anchor is not None and at - anchor < window:
+                if row >= 0:
+                    found.append(row)
+            else:
+                anchor = at
+    repeat.loc[found] = True
+    return repeat
