@@ -90,15 +90,19 @@ def cross_worker_repeats(
     if both.empty:
         return repeat
     both = both.sort_values([*_CLIENT, "clicked_at", "_row"], kind="stable")
-    window = pd.Timedelta(seconds=window_seconds)
+    # One pass over plain lists (a backlog can hold millions of clicks): a new client resets
+    # the anchor; within a client, a click less than the window after the anchor is a repeat.
+    clients = both.groupby(_CLIENT, sort=False).ngroup().tolist()
+    times = pd.DatetimeIndex(both["clicked_at"]).as_unit("ns").asi8.tolist()
+    rows = both["_row"].tolist()
+    window = int(window_seconds * 1e9)
     found = []
-    for _, group in both.groupby(_CLIENT, sort=False):
-        anchor = None
-        for at, row in zip(group["clicked_at"], group["_row"], strict=True):
-            if anchor is not None and at - anchor < window:
-                if row >= 0:
-                    found.append(row)
-            else:
-                anchor = at
+    client = anchor = None
+    for this, at, row in zip(clients, times, rows, strict=True):
+        if this == client and at - anchor < window:
+            if row >= 0:
+                found.append(row)
+        else:
+            client, anchor = this, at
     repeat.loc[found] = True
     return repeat
