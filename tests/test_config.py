@@ -98,3 +98,57 @@ def test_config_a_key_given_twice_is_refused_with_the_second_line(tmp_path):
         load_config(bad)
 
     assert f"twice.yaml:{line}: campaign.state: given twice" in str(error.value)
+
+
+def _line(text: str, needle: str, after: str = "") -> int:
+    start = text.index(after) if after else 0
+    return 1 + text[: text.index(needle, start)].count("\n")
+
+
+@pytest.mark.parametrize(
+    ("right", "wrong", "field", "says"),
+    [
+        ("timezone: America/New_York", "timezone: America/Raleigh", "campaign.timezone",
+         "'America/Raleigh' is not an IANA time zone"),
+        ("  format: ncsbe", "  format: ncsbe\n  phone_region: USA", "voter_file.phone_region",
+         "'USA' is not a phone region"),
+        ("routes: [polling_place, donate]", "routes: [polling_place, donate, phonebank]",
+         "messaging.waves.0.routes.2",
+         "wave 'wave-1' texts route 'phonebank', not in links.routes"),
+        ("by: congressional", "by: congresional", "links.routes.candidate.rules.0.by",
+         "'congresional' is neither a district layer nor one of state, region, county_fips"),
+        ("holdout_stratum_layer: congressional", "holdout_stratum_layer: cd",
+         "messaging.holdout_stratum_layer", "no district layer named 'cd'"),
+    ],
+)  # fmt: skip
+def test_config_a_name_that_does_not_exist_is_refused_at_load_with_its_line(
+    tmp_path, right, wrong, field, says
+):
+    text = BUNDLED_DEMO_CONFIG.read_text()
+    assert right in text
+    bad = tmp_path / "names.yaml"
+    bad.write_text(text.replace(right, wrong, 1))
+    line = _line(text, right) + (1 if "phone_region" in wrong else 0)
+
+    with pytest.raises(ConfigError) as error:
+        load_config(bad)
+
+    message = str(error.value)
+    assert f"names.yaml:{line}: {field}" in message
+    assert says in message
+
+
+def test_config_an_audience_filter_on_an_unknown_layer_is_refused(tmp_path):
+    text = BUNDLED_DEMO_CONFIG.read_text()
+    anchor = "      routes: [polling_place, donate]\n"
+    audience = "      audience:\n        - layer: ward\n          districts: ['1']\n"
+    bad = tmp_path / "audience.yaml"
+    bad.write_text(text.replace(anchor, anchor + audience, 1))
+
+    with pytest.raises(ConfigError) as error:
+        load_config(bad)
+
+    line = _line(text, anchor) + 2
+    assert f"audience.yaml:{line}: messaging.waves.0.audience.0.layer: no district layer" in str(
+        error.value
+    )

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from campaign_pipelines import paths
+from campaign_pipelines.config import references
 from campaign_pipelines.config.models import CampaignConfig
 
 BUNDLED_DEMO_CONFIG = Path(__file__).with_name("nc_demo.yaml")
@@ -45,6 +46,13 @@ def load_config(path: str | Path | None = None) -> CampaignConfig:
         config = CampaignConfig.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_describe(path, root, e)) from e
+    unresolved = references.problems(config)
+    if unresolved:
+        lines = [f"{path}: invalid campaign config ({len(unresolved)} problem(s))"]
+        for loc, message in unresolved:
+            field = ".".join(str(part) for part in loc)
+            lines.append(f"  {path}:{_line_of(root, loc)}: {field}: {message}")
+        raise ConfigError("\n".join(lines))
     return config.model_copy(update={"source_path": path.resolve()})
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import Field, field_validator, model_validator
 
 from campaign_pipelines.config.base import Strict as _Strict
@@ -22,6 +24,17 @@ class CampaignInfo(_Strict):
     name: str
     state: str = Field(pattern=r"^[A-Z]{2}$")
     timezone: str = "America/New_York"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{zone!r} is not an IANA time zone; use a name such as America/New_York"
+            ) from None
+        return zone
 
 
 class VoterFileConfig(_Strict):
@@ -38,6 +51,14 @@ class VoterFileConfig(_Strict):
     delimiter: Literal["auto", "\t", ",", "|"] = "auto"
     columns: dict[str, str] = Field(default_factory=dict)
     phone_region: str = "US"
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, region: str) -> str:
+        # A region phonenumbers does not know would quarantine every local-format number.
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{region!r} is not a phone region; use an ISO code such as US")
+        return region
 
     @model_validator(mode="after")
     def _vendor_needs_columns(self) -> VoterFileConfig:
