@@ -219,7 +219,9 @@ def test_assets_links_block_on_a_wave_with_an_unknown_route(engine, database_url
 
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    message = failure.step_failure_data.error.message
-    assert "wave 'gotv-1' uses routes ['donate'] that links.routes does not define" in message
+    # Refused when the config is loaded, before anything is minted.
+    message = failure.step_failure_data.error.to_string()
+    assert "messaging.waves.0.routes.0: wave 'gotv-1' texts route 'donate'" in message
+    assert "not in links.routes" in message
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM links")).scalar() == 0

@@ -38,7 +38,12 @@ voter_file: {path: voters.txt}
 districts:
   layers:
     - {name: congressional, label: US House, files: [none.zip], id_columns: [CD], vintage: test}
-links: {base_url: "BASE_URL"}
+links:
+  base_url: "BASE_URL"
+  allowed_domains: [example.org]
+  routes:
+    polling_place: {fallback: "https://example.org/vote"}
+    donate: {fallback: "https://example.org/donate"}
 messaging:
   texting_hours: {start: "00:00:00", end: "23:59:59.999999"}
 EXTRA

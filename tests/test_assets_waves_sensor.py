@@ -16,6 +16,9 @@ voter_file: {path: voters.txt}
 districts:
   layers:
     - {name: congressional, label: US House, files: [none.zip], id_columns: [CD], vintage: test}
+links:
+  allowed_domains: [example.org]
+  routes: {polling_place: {fallback: "https://example.org/vote"}}
 messaging:
   waves:
 WAVES"""

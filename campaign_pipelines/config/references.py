@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from campaign_pipelines.config.links import SPECIAL_SELECTORS
 from campaign_pipelines.config.models import CampaignConfig
-from campaign_pipelines.routing.rules import CATALOG_ATTRIBUTE, REGION_ATTRIBUTE
-
-# What a rule may pick its destination ``by`` besides a district layer.
-SELECTORS = (*SPECIAL_SELECTORS, REGION_ATTRIBUTE, CATALOG_ATTRIBUTE)
 
 Location = tuple[str | int, ...]
 
 
 def problems(config: CampaignConfig) -> list[tuple[Location, str]]:
+    # Imported here: the routing package reads the config package when it is imported.
+    from campaign_pipelines.routing.rules import CATALOG_ATTRIBUTE, REGION_ATTRIBUTE
+
+    # What a rule may pick its destination ``by`` besides a district layer.
+    selectable = (*SPECIAL_SELECTORS, REGION_ATTRIBUTE, CATALOG_ATTRIBUTE)
     layers = [layer.name for layer in config.districts.layers]
     known_layers = f"the configured layers are {', '.join(layers)}"
     found: list[tuple[Location, str]] = []
@@ -30,10 +31,10 @@ def problems(config: CampaignConfig) -> list[tuple[Location, str]]:
     def unknown_layer(loc: Location, name: str) -> None:
         found.append((loc, f"no district layer named {name!r}; {known_layers}"))
 
-    selectors = ", ".join(SELECTORS)
+    selectors = ", ".join(selectable)
     for name, route in config.links.routes.items():
         for index, rule in enumerate(route.rules):
-            if rule.by is not None and rule.by not in (*SELECTORS, *layers):
+            if rule.by is not None and rule.by not in (*selectable, *layers):
                 message = f"{rule.by!r} is neither a district layer nor one of {selectors}"
                 loc = ("links", "routes", name, "rules", index, "by")
                 found.append((loc, f"{message}; {known_layers}"))
