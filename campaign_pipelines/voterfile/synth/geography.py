@@ -40,6 +40,9 @@ class Geography:
     districts: dict[str, gpd.GeoDataFrame]  # NC column -> code, geometry
     precincts: gpd.GeoDataFrame | None  # geoid, code, desc, geometry
     towns: pd.DataFrame  # county_desc, city, zip
+    # Each county's precinct names in the NCSBE polling-place list, sorted: where no precinct
+    # polygons are staged, voters get one of these, so their polling place can be found.
+    precinct_names: dict[str, list[str]]
 
 
 def load_geography(config: CampaignConfig) -> Geography:
@@ -59,7 +62,8 @@ def load_geography(config: CampaignConfig) -> Geography:
     counties["county_desc"] = counties[layer.name_column or "NAME"].astype(str).str.upper()
     counties = counties.sort_values("county_id", ignore_index=True)
 
-    towns = _read_towns()
+    polling_places = _read_polling_places()
+    towns = _towns(polling_places)
     without_towns = sorted(set(counties["county_desc"]) - set(towns["county_desc"]))
     if without_towns:
         raise ValueError(f"{_POLLING_PLACES}: no polling places for counties {without_towns}")
@@ -83,7 +87,7 @@ def load_geography(config: CampaignConfig) -> Geography:
         frame["desc"] = names.astype(str).str.strip().str.upper()
         precincts = frame[["geoid", "code", "desc", "geometry"]]
 
-    return Geography(counties, districts, precincts, towns)
+    return Geography(counties, districts, precincts, towns, _precinct_names(polling_places))
 
 
 def _read_layer(config: CampaignConfig, layer: DistrictLayerConfig) -> gpd.GeoDataFrame:
@@ -105,12 +109,24 @@ def _read_polygons(path: Path, modified_ns: int) -> gpd.GeoDataFrame:
     return gpd.read_file(path).to_crs(CRS)
 
 
-def _read_towns() -> pd.DataFrame:
+def _read_polling_places() -> pd.DataFrame:
     path = paths.data_dir() / _POLLING_PLACES
     if not path.is_file():
         raise FileNotFoundError(f"{path}: NCSBE polling-place list (county towns and ZIPs)")
     # NCSBE exports this list as UTF-16, tab-separated, whatever its name says.
-    frame = pd.read_csv(path, sep="\t", encoding="utf-16", dtype=str, keep_default_na=False)
+    return pd.read_csv(path, sep="\t", encoding="utf-16", dtype=str, keep_default_na=False)
+
+
+def _precinct_names(frame: pd.DataFrame) -> dict[str, list[str]]:
+    names = frame[["county_name", "precinct_name"]].apply(lambda c: c.str.strip().str.upper())
+    names = names[names["precinct_name"] != ""].drop_duplicates()
+    return {
+        county: sorted(group["precinct_name"])
+        for county, group in names.groupby("county_name", sort=True)
+    }
+
+
+def _towns(frame: pd.DataFrame) -> pd.DataFrame:
     towns = frame.rename(columns={"county_name": "county_desc"})[["county_desc", "city", "zip"]]
     towns = towns.apply(lambda column: column.str.strip().str.upper())
     towns = towns[(towns["city"] != "") & towns["zip"].str.fullmatch(r"\d{5}")]

@@ -16,6 +16,7 @@ from campaign_pipelines.voterfile.synth.geography import CRS, MICRO, Geography
 from campaign_pipelines.voterfile.synth.sampling import TWO_DIGITS
 
 _PRECINCT_GRID_DEGREES = 0.04
+_CELLS_PER_ROW = 101  # a grid cell's number, spread over a county's precinct names
 
 
 def place_rows(geography: Geography, home: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
@@ -88,12 +89,26 @@ def _add_precincts(geography: Geography, places: pd.DataFrame) -> pd.DataFrame:
     lon, lat = places["lon_micro"].to_numpy(), places["lat_micro"].to_numpy()
     geoid = counties["geoid"].to_numpy()[position]
 
-    # Without precinct polygons: a grid cell of the county's box, coded like Wake's "01-07".
+    # Without precinct polygons: a grid cell of the county's box stands for a precinct, and is
+    # given one of the county's real precinct names from the NCSBE list (neighbours share one),
+    # so the polling-place route finds these voters' polling places as it would a real file's.
+    # The code is the name's place in the county's sorted list, four digits like "0012".
     bounds = counties.geometry.bounds.to_numpy()[position]
     grid_row = ((bounds[:, 3] - lat / MICRO) // _PRECINCT_GRID_DEGREES).astype(int) + 1
     grid_col = ((lon / MICRO - bounds[:, 0]) // _PRECINCT_GRID_DEGREES).astype(int) + 1
     code = TWO_DIGITS[np.clip(grid_row, 0, 99)] + "-" + TWO_DIGITS[np.clip(grid_col, 0, 99)]
-    desc = "PRECINCT " + code
+    code = np.asarray(code, dtype=object)
+    desc = np.asarray("PRECINCT " + code, dtype=object)
+    county_names = counties["county_desc"].to_numpy()[position]
+    cell = grid_row * _CELLS_PER_ROW + grid_col
+    for county in np.unique(county_names):
+        names = geography.precinct_names.get(county)
+        if not names:
+            continue  # the county's grid codes stand; its voters take the route's fallback
+        rows = np.flatnonzero(county_names == county)
+        index = cell[rows] % len(names)
+        code[rows] = [f"{i + 1:04d}" for i in index]
+        desc[rows] = np.asarray(names, dtype=object)[index]
     from_polygon = np.zeros(len(places), dtype=bool)
 
     precincts = geography.precincts
