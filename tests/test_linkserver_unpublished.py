@@ -13,7 +13,7 @@ import time
 
 import httpx
 from sqlalchemy import Engine, text
-from test_linkserver_http import DESTINATION, PUBLIC_BASE_URL, publish_donate_route
+from test_linkserver_http import DESTINATION, PUBLIC_BASE_URL, add_link
 
 from campaign_pipelines.db.server import libpq_url
 from campaign_pipelines.linkserver.process import link_server_process
@@ -22,16 +22,8 @@ from campaign_pipelines.linkserver.process import link_server_process
 def test_routes_published_after_start_are_picked_up_within_seconds(
     engine: Engine, database_url: str, tmp_path
 ):
-    code = secrets.token_hex(5)
+    code = add_link(engine)  # and the route it takes, published
     with engine.begin() as conn:
-        publish_donate_route(conn)
-        conn.execute(
-            text(
-                "INSERT INTO links (code, wave_id, voter_id, route)"
-                " VALUES (:c, 'w', 'V1', 'donate')"
-            ),
-            {"c": code},
-        )
         policy = conn.execute(text("SELECT * FROM link_policy")).mappings().one()
         conn.execute(text("DELETE FROM link_policy"))  # not published yet
     env = {
