@@ -85,7 +85,13 @@ def _check_database(settings: LinkServerSettings) -> None:
 
     try:
         url = settings.resolved_database_url()
-    except Exception as e:  # a malformed URL: SQLAlchemy's or our own ValueError
+    except Exception as e:
+        if settings.database_url is None:
+            raise SettingsError(
+                f"{DATABASE_URL_ENV} is not set and the embedded PostgreSQL did not start:"
+                f" {type(e).__name__}: {e}"
+            ) from None
+        # A malformed URL: SQLAlchemy's error or our own ValueError.
         # Only our own message: a parser's could quote the URL, password and all.
         detail = str(e) if str(e).startswith(DATABASE_URL_ENV) else "it could not be parsed"
         raise SettingsError(
