@@ -152,3 +152,48 @@ def test_config_an_audience_filter_on_an_unknown_layer_is_refused(tmp_path):
     assert f"audience.yaml:{line}: messaging.waves.0.audience.0.layer: no district layer" in str(
         error.value
     )
+
+
+@pytest.mark.parametrize(
+    ("zone", "accepted"),
+    [("America/Chicago", True), ("UTC", True), ("EST", False), ("localtime", False)],
+)
+def test_config_a_zone_without_daylight_rules_or_from_the_machine_is_refused(
+    tmp_path, zone, accepted
+):
+    path = tmp_path / "zone.yaml"
+    path.write_text(
+        BUNDLED_DEMO_CONFIG.read_text().replace(
+            "timezone: America/New_York", f"timezone: {zone}", 1
+        )
+    )
+
+    if accepted:
+        assert load_config(path).campaign.timezone == zone
+    else:
+        with pytest.raises(ConfigError, match=f"'{zone}' is not an IANA time zone"):
+            load_config(path)
+
+
+def test_config_an_unquoted_norway_region_says_to_quote_it(tmp_path):
+    path = tmp_path / "no.yaml"
+    text = BUNDLED_DEMO_CONFIG.read_text()
+    path.write_text(text.replace("  format: ncsbe", "  format: ncsbe\n  phone_region: NO", 1))
+
+    says = r"voter_file\.phone_region: .*write the region in quotes"
+    with pytest.raises(ConfigError, match=says):
+        load_config(path)
+
+
+def test_config_not_utf8_or_a_folder_is_one_clear_error(tmp_path):
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(
+        BUNDLED_DEMO_CONFIG.read_text()
+        .replace("North", "Se\xf1or")
+        .encode("cp1252", errors="replace")
+    )
+
+    with pytest.raises(ConfigError, match=r"latin.yaml:\d+: not UTF-8 \(byte 0xf1\)"):
+        load_config(latin)
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(tmp_path)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -18,9 +18,11 @@ from campaign_pipelines.fake_twilio import (
     RunningFakeTwilio,
     serve_in_thread,
 )
+from campaign_pipelines.messaging.outcome import wave_outcome
 from campaign_pipelines.messaging.policy import SendPolicy
 from campaign_pipelines.messaging.sender import WaveSender
 from campaign_pipelines.messaging.twilio_gateway import TwilioGateway, Unclear
+from campaign_pipelines.rules.quiet_hours import TextingWindow
 
 SERVICE = "MG" + "0" * 32
 NEW_YORK = "America/New_York"
@@ -129,6 +131,26 @@ def test_messaging_sender_new_york_voter_sent_at_2059_deferred_at_2100(
     assert fake.fake.store.counts()["by_to"] == {"+19195550101": 1, "+19195550102": 1}
 
 
+def test_messaging_sender_hours_widened_again_send_the_deferred_texts_at_once(
+    engine, fake, gateway
+):
+    # Found in a trial: hours narrowed by mistake deferred a wave to the next morning, and
+    # putting them right left it deferred. A run decides every deferral under the config it has.
+    two_pm = datetime(2026, 6, 9, 18, 0, tzinfo=UTC)  # 14:00 in New York
+    add_message(engine, "narrowed", "V1", "+19195550111")
+    mornings_only = policy("narrowed", default_hours=TextingWindow(start=time(8), end=time(12)))
+
+    first = WaveSender(engine, gateway, mornings_only, clock=at(two_pm)).run()
+    deferred_to = send_row(engine, "narrowed", "V1").not_before
+    second = WaveSender(engine, gateway, policy("narrowed"), clock=at(two_pm + MINUTE)).run()
+
+    assert (first.sent, first.deferred) == (0, 1)
+    assert deferred_to == datetime(2026, 6, 10, 12, 0, tzinfo=UTC)  # 08:00 the next day
+    assert second.sent == 1
+    assert send_row(engine, "narrowed", "V1").state == "sent"
+    assert fake.fake.store.counts()["by_to"] == {"+19195550111": 1}
+
+
 # Sends through a gateway that kills its own process the moment Twilio has accepted a text,
 # before the sender can record it: the worst moment a real crash can pick.
 KILLED_RUN = textwrap.dedent(
@@ -222,3 +244,25 @@ def test_messaging_sender_timeout_is_settled_by_asking_twilio(engine, fake, arri
     assert fake.fake.store.counts()["by_to"] == {"+19195550121": 1}
     (message,) = fake.fake.store.all()
     assert send_row(engine, "timeouts", "V1").message_sid == message.sid
+
+
+def test_messaging_outcome_counts_texts_held_for_a_retry_and_says_when(engine):
+    # Found in a trial: after Twilio refused the credentials, a re-run said "0 deferred" while
+    # texts waited for their retry; the outcome must show them and the earliest retry.
+    retry_at = datetime(2026, 6, 9, 18, 5, tzinfo=UTC)
+    with engine.begin() as conn:
+        for n, (state, not_before) in enumerate(
+            [("planned", retry_at), ("planned", retry_at + MINUTE), ("sent", None)]
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO sends (wave_id, voter_id, link_id, to_phone, variant, segments,"
+                    " state, not_before) VALUES ('retry', :v, :n, '+19195550120', 'A', 1, :s, :t)"
+                ),
+                {"v": f"V{n}", "n": n, "s": state, "t": not_before},
+            )
+        outcome = wave_outcome(conn, "retry")
+
+    assert (outcome.sent, outcome.pending, outcome.deferred) == (1, 2, 0)
+    assert outcome.next_retry_at == retry_at
+    assert outcome.as_dict()["next_retry_at"] == retry_at.isoformat()

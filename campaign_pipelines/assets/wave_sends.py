@@ -89,6 +89,13 @@ def wave_sends(
             "wave %s: nothing sent now; %d voters wait for their texting hours (next at %s)",
             wave.id, outcome.deferred, outcome.next_send_at,
         )  # fmt: skip
+    if outcome.pending:
+        # Planned but not sent: held back after Twilio refused or could not be reached, or a
+        # run stopped early; the wave is not finished until they go.
+        context.log.warning(
+            "wave %s: %d texts still to send (earliest retry at %s); the wave sensor or a"
+            " re-run sends them", wave.id, outcome.pending, outcome.next_retry_at,
+        )  # fmt: skip
     return MaterializeResult(
         metadata=_metadata(report, outcome, policy),
         check_results=_checks(hours, after_opt_out),
@@ -116,6 +123,7 @@ def _metadata(report: SendReport, outcome: WaveOutcome, policy: SendPolicy) -> d
         "outcome": MetadataValue.json(outcome.as_dict()),
         "sent": MetadataValue.int(outcome.sent),
         "deferred": MetadataValue.int(outcome.deferred),
+        "still_to_send": MetadataValue.int(outcome.pending),
         "failed": MetadataValue.int(sum(outcome.failed.values())),
         "this_run": MetadataValue.json(
             {**report.as_dict(), "segments_per_second_cap": policy.segments_per_second}

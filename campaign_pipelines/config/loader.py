@@ -32,6 +32,13 @@ def load_config(path: str | Path | None = None) -> CampaignConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: campaign config file not found") from e
+    except IsADirectoryError as e:
+        raise ConfigError(f"{path}: is a folder; point at the campaign config file in it") from e
+    except UnicodeDecodeError as e:
+        line = 1 + path.read_bytes()[: e.start].count(b"\n")
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 (byte 0x{e.object[e.start]:02x}); save the file as UTF-8"
+        ) from e
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)

@@ -30,6 +30,9 @@ class CampaignInfo(_Strict):
     def _known_zone(cls, zone: str) -> str:
         try:
             ZoneInfo(zone)
+            # "EST", "localtime", "posixrules": no daylight saving, or whatever the machine says.
+            if "/" not in zone and zone != "UTC":
+                raise ValueError(zone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 f"{zone!r} is not an IANA time zone; use a name such as America/New_York"
@@ -51,6 +54,15 @@ class VoterFileConfig(_Strict):
     delimiter: Literal["auto", "\t", ",", "|"] = "auto"
     columns: dict[str, str] = Field(default_factory=dict)
     phone_region: str = "US"
+
+    @field_validator("phone_region", mode="before")
+    @classmethod
+    def _quoted_region(cls, region: object) -> object:
+        if isinstance(region, bool):  # YAML 1.1 reads an unquoted NO (Norway) as false
+            raise ValueError(
+                "write the region in quotes: YAML reads NO, YES, ON and OFF as true or false"
+            )
+        return region
 
     @field_validator("phone_region")
     @classmethod

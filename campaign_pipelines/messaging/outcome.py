@@ -24,6 +24,8 @@ class WaveOutcome:
     skipped: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     next_send_at: datetime | None = None
+    # The earliest a planned text may go: later than now after Twilio refused or was away.
+    next_retry_at: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -43,6 +45,7 @@ class WaveOutcome:
             "skipped": self.skipped,
             "excluded": self.excluded,
             "next_send_at": self.next_send_at.isoformat() if self.next_send_at else None,
+            "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
         }
 
 
@@ -76,6 +79,10 @@ def wave_outcome(conn: Connection, wave_id: str) -> WaveOutcome:
         skipped={r.reason: r.n for r in sends if r.state == "skipped"},
         excluded={reason: n for reason, n in excluded},
         next_send_at=deferred.next_at if deferred else None,
+        next_retry_at=min(
+            (r.next_at for r in sends if r.state == "planned" and r.next_at is not None),
+            default=None,
+        ),
     )
 
 

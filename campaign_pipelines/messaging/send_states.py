@@ -174,6 +174,19 @@ def hold_group(
     return conn.execute(query("hold_group"), params).rowcount
 
 
+def reopen_deferred(conn: Connection, wave_id: str, now: datetime) -> int:
+    """Make every deferred intent due now, so that this run decides its deferral again under
+    the config as it is now: texting hours or a daily cap edited since (a mistaken narrowing
+    put right) take effect at once; whatever is still shut is deferred again, to its opening."""
+    return conn.execute(
+        text(
+            "UPDATE sends SET not_before = :now"
+            " WHERE wave_id = :wave_id AND state = 'deferred' AND not_before > :now"
+        ),
+        {"wave_id": wave_id, "now": now},
+    ).rowcount
+
+
 def defer_all_due(conn: Connection, wave_id: str, now: datetime, until: datetime) -> int:
     """Defer every due intent (the sender's daily cap is spent) to ``until``."""
     return conn.execute(

@@ -145,6 +145,11 @@ class WaveSender:
             report.skipped["left_audience"] += counts["left_audience"]
             logger.info("wave %s: %d intents planned, %d refreshed", wave_id, counts["planned"],
                         counts["refreshed"])  # fmt: skip
+            with self.engine.begin() as conn:
+                reopened = states.reopen_deferred(conn, wave_id, self.clock())
+            if reopened:
+                logger.info("wave %s: %d deferred texts checked again against the hours and cap"
+                            " now configured", wave_id, reopened)  # fmt: skip
             self._send_due(pool, report)
         report.first_call = self.deliverer.first_call
         report.last_accept = self.deliverer.last_accept
