@@ -100,9 +100,16 @@ def test_config_a_key_given_twice_is_refused_with_the_second_line(tmp_path):
     assert f"twice.yaml:{line}: campaign.state: given twice" in str(error.value)
 
 
-def _line(text: str, needle: str, after: str = "") -> int:
-    start = text.index(after) if after else 0
-    return 1 + text[: text.index(needle, start)].count("\n")
+def _line(text: str, needle: str) -> int:
+    return 1 + text[: text.index(needle)].count("\n")
+
+
+def _refusal(path, text: str) -> str:
+    """The message of the ConfigError a config with ``text`` at ``path`` is refused with."""
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    return str(error.value)
 
 
 @pytest.mark.parametrize(
@@ -126,14 +133,10 @@ def test_config_a_name_that_does_not_exist_is_refused_at_load_with_its_line(
 ):
     text = BUNDLED_DEMO_CONFIG.read_text()
     assert right in text
-    bad = tmp_path / "names.yaml"
-    bad.write_text(text.replace(right, wrong, 1))
     line = _line(text, right) + (1 if "phone_region" in wrong else 0)
 
-    with pytest.raises(ConfigError) as error:
-        load_config(bad)
+    message = _refusal(tmp_path / "names.yaml", text.replace(right, wrong, 1))
 
-    message = str(error.value)
     assert f"names.yaml:{line}: {field}" in message
     assert says in message
 
@@ -142,16 +145,11 @@ def test_config_an_audience_filter_on_an_unknown_layer_is_refused(tmp_path):
     text = BUNDLED_DEMO_CONFIG.read_text()
     anchor = "      routes: [polling_place, donate]\n"
     audience = "      audience:\n        - layer: ward\n          districts: ['1']\n"
-    bad = tmp_path / "audience.yaml"
-    bad.write_text(text.replace(anchor, anchor + audience, 1))
 
-    with pytest.raises(ConfigError) as error:
-        load_config(bad)
+    message = _refusal(tmp_path / "audience.yaml", text.replace(anchor, anchor + audience, 1))
 
     line = _line(text, anchor) + 2
-    assert f"audience.yaml:{line}: messaging.waves.0.audience.0.layer: no district layer" in str(
-        error.value
-    )
+    assert f"audience.yaml:{line}: messaging.waves.0.audience.0.layer: no district layer" in message
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from dagster import (
     TableSchema,
     asset,
 )
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, TextClause, text
 
 from campaign_pipelines.assets._checks import OWNERS, check_result, plain_result
 from campaign_pipelines.attribution.clicks import (
@@ -178,6 +178,7 @@ def _copy_new(
     conn: Connection, watermark, layer, too_soon_seconds, batch_rows, repeat_window_seconds
 ) -> pd.DataFrame:
     query = text((SQL / "clicks_new.sql").read_text())
+    earlier_query = text((SQL / "clicks_earlier_people.sql").read_text())
     parts: list[pd.DataFrame] = []
     after = watermark
     while True:
@@ -186,7 +187,7 @@ def _copy_new(
         )
         if batch.empty:
             break
-        earlier = _earlier_people(conn, batch, repeat_window_seconds)
+        earlier = _earlier_people(conn, earlier_query, batch, repeat_window_seconds)
         batch["repeat"] = cross_worker_repeats(batch, earlier, window_seconds=repeat_window_seconds)
         judged = batch.assign(**judge_clicks(batch, too_soon_seconds=too_soon_seconds))
         copy_dataframe(conn, "click_batch", judged[EVENT_COLUMNS])
@@ -208,16 +209,15 @@ def _copy_new(
     )
 
 
-def _earlier_people(conn: Connection, batch: pd.DataFrame, window_seconds: float) -> pd.DataFrame:
+def _earlier_people(
+    conn: Connection, query: TextClause, batch: pd.DataFrame, window_seconds: float
+) -> pd.DataFrame:
     voters = batch.loc[batch["server_is_human"].astype(bool), "voter_id"].dropna().unique()
     if window_seconds <= 0 or len(voters) == 0:
         return pd.DataFrame(columns=["link_id", "ip_hash", "user_agent", "clicked_at"])
     since = batch["clicked_at"].min() - pd.Timedelta(seconds=window_seconds)
-    return pd.read_sql(
-        text((SQL / "clicks_earlier_people.sql").read_text()),
-        conn,
-        params={"voters": voters.tolist(), "since": since.to_pydatetime()},
-    )
+    params = {"voters": voters.tolist(), "since": since.to_pydatetime()}
+    return pd.read_sql(query, conn, params=params)
 
 
 def _retime(conn: Connection, too_soon_seconds: float) -> int:

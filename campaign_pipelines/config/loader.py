@@ -35,7 +35,7 @@ def load_config(path: str | Path | None = None) -> CampaignConfig:
     except IsADirectoryError as e:
         raise ConfigError(f"{path}: is a folder; point at the campaign config file in it") from e
     except UnicodeDecodeError as e:
-        line = 1 + path.read_bytes()[: e.start].count(b"\n")
+        line = 1 + e.object[: e.start].count(b"\n")
         raise ConfigError(
             f"{path}:{line}: not UTF-8 (byte 0x{e.object[e.start]:02x}); save the file as UTF-8"
         ) from e
@@ -52,14 +52,11 @@ def load_config(path: str | Path | None = None) -> CampaignConfig:
     try:
         config = CampaignConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(_describe(path, root, e)) from e
+        problems = [(tuple(item["loc"]), item["msg"]) for item in e.errors()]
+        raise ConfigError(_describe(path, root, problems)) from e
     unresolved = references.problems(config)
     if unresolved:
-        lines = [f"{path}: invalid campaign config ({len(unresolved)} problem(s))"]
-        for loc, message in unresolved:
-            field = ".".join(str(part) for part in loc)
-            lines.append(f"  {path}:{_line_of(root, loc)}: {field}: {message}")
-        raise ConfigError("\n".join(lines))
+        raise ConfigError(_describe(path, root, unresolved))
     return config.model_copy(update={"source_path": path.resolve()})
 
 
@@ -95,13 +92,14 @@ def resolve_path(config: CampaignConfig, raw: str) -> Path:
     return candidate.resolve()
 
 
-def _describe(path: Path, root: yaml.Node | None, error: ValidationError) -> str:
-    lines = [f"{path}: invalid campaign config ({error.error_count()} problem(s))"]
-    for item in error.errors():
-        loc = tuple(item["loc"])
+def _describe(
+    path: Path, root: yaml.Node | None, problems: list[tuple[tuple[Any, ...], str]]
+) -> str:
+    """One line per problem (its location in the config, and what is wrong), with its line."""
+    lines = [f"{path}: invalid campaign config ({len(problems)} problem(s))"]
+    for loc, message in problems:
         field = ".".join(str(part) for part in loc) or "(top level)"
-        line = _line_of(root, loc)
-        lines.append(f"  {path}:{line}: {field}: {item['msg']}")
+        lines.append(f"  {path}:{_line_of(root, loc)}: {field}: {message}")
     return "\n".join(lines)
 
 

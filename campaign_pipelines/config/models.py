@@ -28,15 +28,17 @@ class CampaignInfo(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, zone: str) -> str:
+        # Zones without a region ("EST", "localtime") ignore daylight saving or follow the
+        # machine; only region zones and UTC are accepted.
+        regional = "/" in zone or zone == "UTC"
         try:
             ZoneInfo(zone)
-            # "EST", "localtime", "posixrules": no daylight saving, or whatever the machine says.
-            if "/" not in zone and zone != "UTC":
-                raise ValueError(zone)
         except (ZoneInfoNotFoundError, ValueError):
+            regional = False
+        if not regional:
             raise ValueError(
                 f"{zone!r} is not an IANA time zone; use a name such as America/New_York"
-            ) from None
+            )
         return zone
 
 

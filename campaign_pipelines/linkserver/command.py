@@ -41,12 +41,12 @@ def serve(
     try:
         settings = load_settings()
         _refuse_a_taken_port(address, port)
-        _check_database(settings)
+        database_url = _reachable_database(settings)
     except SettingsError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(2) from None
     chosen: AsgiServer = "uvicorn" if server == "uvicorn" else "granian"
-    run_server(settings, host=address, port=port, workers=workers, server=chosen)
+    run_server(database_url, host=address, port=port, workers=workers, server=chosen)
 
 
 def _address(host: str) -> str:
@@ -79,8 +79,9 @@ def _refuse_a_taken_port(address: str, port: int) -> None:
             raise SettingsError(f"cannot listen on {address}:{port}: {e.strerror}") from None
 
 
-def _check_database(settings: LinkServerSettings) -> None:
-    """Fail at start, naming the variable, if the database cannot be reached."""
+def _reachable_database(settings: LinkServerSettings) -> str:
+    """The database URL (the embedded PostgreSQL's, started, when none is set), once it has
+    answered; fails naming the variable if it cannot be reached."""
     import psycopg
 
     try:
@@ -104,3 +105,4 @@ def _check_database(settings: LinkServerSettings) -> None:
         raise SettingsError(
             f"cannot connect to the database in {DATABASE_URL_ENV}: {reason}"
         ) from None
+    return url

@@ -81,10 +81,10 @@ class CurrentResolver:
 
     async def refresh_forever(self) -> None:
         while True:
-            if self.published:
-                await asyncio.sleep(self._refresh_seconds)
-            else:
-                await asyncio.sleep(min(self._refresh_seconds, UNPUBLISHED_RELOAD_SECONDS))
+            interval = self._refresh_seconds
+            if not self.published:
+                interval = min(interval, UNPUBLISHED_RELOAD_SECONDS)
+            await asyncio.sleep(interval)
             await self.load()
 
     def _load(self) -> Resolver:

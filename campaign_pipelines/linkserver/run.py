@@ -14,7 +14,6 @@ import os
 from typing import Literal
 
 from campaign_pipelines.db.server import DATABASE_URL_ENV
-from campaign_pipelines.linkserver.settings import LinkServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +48,17 @@ LOGGING = {
 
 
 def serve(
-    settings: LinkServerSettings,
+    database_url: str,
     *,
     host: str,
     port: int,
     workers: int,
     server: AsgiServer = "granian",
 ) -> None:
-    """Run until interrupted. Workers read the same environment, with the database URL fixed
-    here once, so that at most one embedded PostgreSQL is started (by this process)."""
-    os.environ[DATABASE_URL_ENV] = settings.resolved_database_url()
+    """Run until interrupted. Workers read the same environment, with the database URL (the
+    settings' resolved one: see ``command``) fixed here once, so that at most one embedded
+    PostgreSQL is started (by this process)."""
+    os.environ[DATABASE_URL_ENV] = database_url
     log.info("link server on http://%s:%d with %d %s worker(s)", host, port, workers, server)
     if server == "uvicorn":
         _serve_uvicorn(host, port, workers)
