@@ -9,9 +9,10 @@ duration against both servers:
 
 - nginx (Debian's package; the physical limit here): ``return 302`` to a fixed URL;
 - the link server (``campaign serve``), each click committed before its redirect is answered;
-- for scale, the same Granian serving ``bench/asgi_redirect.py``: an ASGI app that answers a
-  fixed 302 and does nothing else, the ceiling for any Python ASGI app here (``--no-floor``
-  leaves it out).
+- for scale, the same Granian serving the two apps in ``bench/asgi_redirect.py``: one answers a
+  fixed 302 and does nothing else, the ceiling for any Python ASGI app here; the other answers
+  it only after a 2 ms shared wait per batch of requests, the shape of a group commit with no
+  database behind it (``--no-floor`` leaves both out).
 
 A Lua script counts the statuses wrk received. ``clicks_lost`` is redirects received minus
 click rows committed (when positive): a redirect answered for a click that was not stored.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -46,6 +48,7 @@ import httpx
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
+from thread_cpu import CpuMeter, CpuShare
 
 from campaign_pipelines.db import migrate
 from campaign_pipelines.db.server import ensure_database, libpq_url, server_url
@@ -58,6 +61,9 @@ USER_AGENT = (
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
 STARTUP_TIMEOUT_SECONDS = 60.0
+# The reference apps in bench/asgi_redirect.py: JSON name, ASGI app, label printed.
+FLOOR_APPS = (("bare_asgi", "app"), ("waiting_asgi", "waiting_app"))
+FLOOR_LABELS = {"bare_asgi": "bare ASGI 302", "waiting_asgi": "ASGI 302 after wait"}
 
 WRK_SCRIPT = """
 -- Random hot codes; per-thread status counts summed in done().
@@ -159,11 +165,11 @@ def main(argv: list[str] | None = None) -> int:
             with running_nginx(folder, workers=args.workers) as nginx_url:
                 run_wrk(wrk, nginx_url, seconds=args.warmup)
                 nginx = run_wrk(wrk, nginx_url, seconds=args.duration)
-            floor = None
-            if not args.no_floor:
-                with running_asgi_redirect(workers=args.workers) as floor_url:
+            floors: dict[str, WrkResult] = {}
+            for name, app in [] if args.no_floor else FLOOR_APPS:
+                with running_asgi_redirect(app, workers=args.workers) as floor_url:
                     run_wrk(wrk, floor_url, seconds=args.warmup)
-                    floor = run_wrk(wrk, floor_url, seconds=args.duration)
+                    floors[name] = run_wrk(wrk, floor_url, seconds=args.duration)
             before = count_clicks(url)
             with running_link_server(folder, url, args) as server_url_:
                 warm = run_wrk(wrk, server_url_, seconds=args.warmup)
@@ -171,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             committed = count_clicks(url) - before
 
     redirects = warm.redirects + ours.redirects
-    report(args, nginx, ours, floor, committed=committed, redirects=redirects)
+    report(args, nginx, ours, floors, committed=committed, redirects=redirects)
     return 0
 
 
@@ -185,6 +191,7 @@ class WrkResult:
     p99_ms: float
     socket_errors: int
     statuses: dict[int, int]
+    cpu: CpuShare | None = None
 
     @classmethod
     def from_summary(cls, data: dict) -> WrkResult:
@@ -224,12 +231,14 @@ def run_wrk(settings: WrkSettings, base_url: str, *, seconds: int) -> WrkResult:
         "--timeout", "5s", "-s", str(settings.script), base_url + "/",
         "--", str(settings.codes), USER_AGENT,
     ]  # fmt: skip
+    meter = CpuMeter()
     completed = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 60, check=True
     )
     for line in completed.stdout.splitlines():
         if line.startswith("WRK_RESULT "):
-            return WrkResult.from_summary(json.loads(line.removeprefix("WRK_RESULT ")))
+            result = WrkResult.from_summary(json.loads(line.removeprefix("WRK_RESULT ")))
+            return dataclasses.replace(result, cpu=meter.share(result.requests))
     raise RuntimeError(f"wrk printed no result; its output was:\n{completed.stdout}")
 
 
@@ -237,7 +246,7 @@ def report(
     args,
     nginx: WrkResult,
     ours: WrkResult,
-    floor: WrkResult | None,
+    floors: dict[str, WrkResult],
     *,
     committed: int,
     redirects: int,
@@ -246,15 +255,15 @@ def report(
         f"wrk: {args.threads} thread(s), {args.connections} connections, {args.duration} s;"
         f" {args.workers} worker(s) each"
     )
-    rows = [("nginx", nginx), ("bare ASGI 302", floor), ("link server", ours)]
-    for name, result in rows:
-        if result is None:
-            continue
+    rows = [("nginx", nginx), *((FLOOR_LABELS[name], floor) for name, floor in floors.items())]
+    for name, result in [*rows, ("link server", ours)]:
         print(
-            f"{name:>13}: {result.rps:10,.0f} req/s   p50 {result.p50_ms:6.2f} ms"
+            f"{name:>19}: {result.rps:10,.0f} req/s   p50 {result.p50_ms:6.2f} ms"
             f"   p99 {result.p99_ms:6.2f} ms   non-302 {result.other}"
             f"   socket errors {result.socket_errors}"
         )
+        if result.cpu is not None:
+            print(f"{'':>21}{result.cpu.describe()}")
     lost = max(0, redirects - committed)
     unanswered = max(0, committed - redirects)
     print(
@@ -263,11 +272,11 @@ def report(
     )
     ratio = ours.rps / nginx.rps if nginx.rps else 0.0
     floor_figures = {}
-    if floor is not None:
-        floor_figures = {
-            "bare_asgi_rps": round(floor.rps),
-            "bare_asgi_ratio_vs_nginx": round(floor.rps / nginx.rps, 3) if nginx.rps else 0.0,
-        }
+    for name, floor in floors.items():
+        floor_figures[f"{name}_rps"] = round(floor.rps)
+        floor_figures[f"{name}_ratio_vs_nginx"] = (
+            round(floor.rps / nginx.rps, 3) if nginx.rps else 0.0
+        )
     print(
         json.dumps(
             {
@@ -286,6 +295,11 @@ def report(
                 "clicks_committed": committed,
                 "redirects_received": redirects,
                 "clicks_unanswered": unanswered,
+                "server_cpu_us_per_request": (
+                    {group: round(us, 1) for group, us in ours.cpu.per_request_us.items()}
+                    if ours.cpu is not None
+                    else None
+                ),
                 "ratio_vs_nginx": round(ratio, 3),
                 "clicks_lost": lost,
             }
@@ -372,14 +386,14 @@ def running_nginx(folder: Path, *, workers: int) -> Iterator[str]:
 
 
 @contextmanager
-def running_asgi_redirect(*, workers: int) -> Iterator[str]:
-    """``bench/asgi_redirect.py`` under Granian, with the settings ``campaign serve`` uses."""
+def running_asgi_redirect(app: str, *, workers: int) -> Iterator[str]:
+    """An app of ``bench/asgi_redirect.py`` under Granian, with ``campaign serve``'s settings."""
     port = free_port()
     command = [
         sys.executable, "-m", "granian", "--interface", "asgi", "--workers", str(workers),
         "--loop", "uvloop", "--http", "1", "--no-ws", "--backlog", "2048", "--no-access-log",
         "--log-level", "warning", "--host", "127.0.0.1", "--port", str(port),
-        "--working-dir", str(Path(__file__).resolve().parent), "asgi_redirect:app",
+        "--working-dir", str(Path(__file__).resolve().parent), f"asgi_redirect:{app}",
     ]  # fmt: skip
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
@@ -443,7 +457,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-delay-ms", type=float, default=0.0, help="group-commit wait")
     parser.add_argument("--commit-concurrency", type=int, default=8, help="batches in flight")
     parser.add_argument("--keep-database", action="store_true")
-    parser.add_argument("--no-floor", action="store_true", help="leave out the bare ASGI redirect")
+    parser.add_argument("--no-floor", action="store_true", help="leave out the two ASGI floors")
     parser.add_argument("--verbose", action="store_true", help="print the server's log")
     args = parser.parse_args(argv)
     args.hot = min(args.hot, args.links)
