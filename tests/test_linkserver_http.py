@@ -277,6 +277,53 @@ def test_webhooks_a_field_with_a_nul_is_refused_alone_and_the_rest_are_recorded(
     assert replies == 0
 
 
+def test_webhooks_an_overlong_sid_is_refused_alone_and_the_rest_are_recorded(engine, server):
+    # A 9 kB SID is more than PostgreSQL indexes; it used to fail its batch mates with a 503.
+    good = [status_params("SM" + secrets.token_hex(16), "delivered") for _ in range(30)]
+    bad = [status_params("SM" + secrets.token_hex(4500), "delivered")]
+    inbound = {"MessageSid": "SM" + secrets.token_hex(4500), "From": "+19195550123", "Body": "STOP"}
+
+    def post(item: tuple[str, dict[str, str]]) -> httpx.Response:
+        path, params = item
+        with httpx.Client(base_url=server.base_url, trust_env=False, timeout=10) as one:
+            return one.post(path, data=params, headers=signed(path, params))
+
+    items = [("/twilio/status", p) for p in bad * 5 + good] + [("/twilio/inbound", inbound)]
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(post, items))
+
+    assert [answer.status_code for answer in answers] == [400] * 5 + [204] * len(good) + [400]
+    assert answers[0].text == "MessageSid is longer than 64 characters"
+    with engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT message_sid FROM message_statuses")).scalars())
+        replies = conn.execute(text("SELECT count(*) FROM inbound_messages")).scalar_one()
+    assert stored == {p["MessageSid"] for p in good}
+    assert replies == 0
+
+
+def test_disabled_and_expired_links_are_a_410_and_the_visits_are_recorded(engine, client):
+    disabled, expired = add_link(engine), add_link(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE links SET status = 'disabled' WHERE code = :c"), {"c": disabled})
+        conn.execute(
+            text("UPDATE links SET expires_at = now() - interval '1 minute' WHERE code = :c"),
+            {"c": expired},
+        )
+
+    # A visitor of its own: link ids restart with each test's empty warehouse, and the server
+    # remembers earlier tests' visitors for its repeat window.
+    visitor = {"User-Agent": IPHONE, "X-Forwarded-For": "198.51.100.77"}
+    answers = [client.get(f"/{code}", headers=visitor) for code in (disabled, expired)]
+
+    assert [answer.status_code for answer in answers] == [410, 410]
+    assert [answer.headers.get("location") for answer in answers] == [None, None]
+    visits = [
+        [(row["method"], row["reason"], row["destination_url"]) for row in clicks_for(engine, code)]
+        for code in (disabled, expired)
+    ]
+    assert visits == [[("GET", "person", None)]] * 2
+
+
 def test_polling_place_page_with_a_nul_in_its_key_is_a_404(client):
     assert client.get("/p/%00").status_code == 404
 

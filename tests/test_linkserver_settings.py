@@ -46,3 +46,28 @@ def test_settings_a_secret_with_no_variety_is_refused_and_not_echoed(monkeypatch
     assert "LINK_IP_HASH_KEY: Value error, has fewer than 8 different characters" in str(
         error.value
     )
+
+
+def test_settings_an_empty_variable_counts_as_not_set(monkeypatch):
+    # What `set -a; . ./.env` gives for a required line left as in .env.example.
+    for name, value in {**GOOD, "LINK_IP_HASH_KEY": ""}.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert "LINK_IP_HASH_KEY is not set" in message
+    assert "too short" not in message
+
+
+def test_settings_an_empty_optional_variable_keeps_its_default(monkeypatch):
+    for name, value in GOOD.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", "")
+    monkeypatch.setenv("LINK_CACHE_SIZE", "")
+
+    settings = load_settings()
+
+    assert settings.database_url is None
+    assert settings.cache_size == 100_000

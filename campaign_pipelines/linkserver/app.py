@@ -26,6 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from campaign_pipelines.linkserver import pages
+from campaign_pipelines.linkserver.lifeline import stop_with_parent
 from campaign_pipelines.linkserver.runtime import LinkServer
 from campaign_pipelines.linkserver.settings import LinkServerSettings, load_settings
 
@@ -138,3 +139,10 @@ def create_app(settings: LinkServerSettings | None = None) -> FrontDoor:
         own_paths=[route.path for route in own_routes],
         max_header_bytes=settings.max_header_bytes,
     )
+
+
+def create_worker_app() -> FrontDoor:
+    """The factory ``campaign serve`` gives the ASGI server: ``create_app`` in a worker process
+    that stops (gracefully) if the server's main process is killed."""
+    stop_with_parent()
+    return create_app()

@@ -10,6 +10,7 @@ import errno
 import ipaddress
 import logging
 import socket
+from urllib.parse import quote, unquote
 
 import typer
 
@@ -102,7 +103,39 @@ def _reachable_database(settings: LinkServerSettings) -> str:
         psycopg.connect(url, connect_timeout=5).close()
     except psycopg.Error as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        # libpq quotes what it could not parse or resolve; with a mistyped URL (an unescaped @
+        # or # in the password) that is part of the password.
+        for given in (
+            settings.database_url.get_secret_value() if settings.database_url else "",
+            url,
+        ):
+            reason = _without_password(reason, given)
         raise SettingsError(
             f"cannot connect to the database in {DATABASE_URL_ENV}: {reason}"
         ) from None
     return url
+
+
+MIN_HIDDEN = 3  # shorter pieces of a password are too common in messages to hide
+
+
+def _without_password(message: str, url: str) -> str:
+    """``message`` with the password in ``url``, and every piece of it, replaced by ``***``.
+
+    The password is read the way a person wrote it, not the way a parser would: everything
+    between the scheme's ``//`` and the last ``@``, after the first ``:``. It is hidden as
+    written, percent-encoded and decoded, longest pieces first.
+    """
+    userinfo = url.partition("://")[2].rpartition("@")[0]
+    password = userinfo.partition(":")[2]
+    if not password:
+        return message
+    pieces = set()
+    for form in {password, quote(password, safe=""), unquote(password)}:
+        for start in range(len(form)):
+            for end in range(start + MIN_HIDDEN, len(form) + 1):
+                pieces.add(form[start:end])
+    for piece in sorted(pieces, key=len, reverse=True):
+        if piece in message:
+            message = message.replace(piece, "***")
+    return message

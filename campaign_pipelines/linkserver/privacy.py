@@ -27,9 +27,9 @@ class ClientAddresses:
     def client(self, peer: str | None, forwarded_for: str | None) -> str | None:
         if not self._trusted or not forwarded_for or not peer or not self.is_trusted(peer):
             return peer
-        hops = [hop.strip() for hop in forwarded_for.split(",")]
+        hops = [_address_of(hop) for hop in forwarded_for.split(",")]
         for hop in reversed(hops):
-            if not _is_address(hop):
+            if hop is None:
                 return peer
             if not self.is_trusted(hop):
                 return hop
@@ -62,12 +62,31 @@ class IpHasher:
         return hmac.digest(self._key, canonical.encode(), "sha256")[:16].hex()
 
 
-def _is_address(text: str) -> bool:
+def _address_of(hop: str) -> str | None:
+    """The address in one ``X-Forwarded-For`` entry, or None if it holds none.
+
+    Some load balancers add the client's port: ``203.0.113.5:41000``, ``[2001:db8::1]:443``.
+    Without it stripped, every such entry would fail to parse and the visitor would be taken
+    for the proxy, making different people one client.
+    """
+    hop = hop.strip()
+    if hop.startswith("["):  # [IPv6] or [IPv6]:port
+        hop, bracket, rest = hop[1:].partition("]")
+        if not bracket or (rest and not _is_port(rest)):
+            return None
+    elif hop.count(":") == 1:  # IPv4:port (a bare IPv6 address has at least two colons)
+        hop, _, port = hop.partition(":")
+        if not _is_port(":" + port):
+            return None
     try:
-        ip_address(text)
+        ip_address(hop)
     except ValueError:
-        return False
-    return True
+        return None
+    return hop
+
+
+def _is_port(text: str) -> bool:
+    return text.startswith(":") and text[1:].isascii() and text[1:].isdigit() and len(text) <= 6
 
 
 def _canonical(address: str) -> str:

@@ -2,8 +2,9 @@
 
 The click is durable (committed, or fsync'd to the spool) before the 302 goes out; if neither
 could take it the visitor gets a 503 and no redirect. Unknown codes get the 404 page and write
-nothing; disabled or expired links get the 410 page. A link whose route needs a ZIP code gets a
-small form that comes back here with ``?zip=NNNNN``; that visit is a click too, with its ZIP.
+nothing; disabled or expired links get the 410 page, once their click (with no destination) is
+recorded. A link whose route needs a ZIP code gets a small form that comes back here with
+``?zip=NNNNN``; that visit is a click too, with its ZIP.
 
 This is a plain ASGI endpoint rather than a Starlette request handler: it runs for every click,
 so it answers the redirect with two ASGI messages instead of building request and response
@@ -97,7 +98,12 @@ class Redirects:
         now = datetime.now(UTC)
         expires_at = link["expires_at"]
         if link["status"] != "active" or (expires_at is not None and expires_at <= now):
-            await pages.gone(head_only=head_only)(scope, receive, send)
+            # Still a visit to record (people tapping a link taken down is worth knowing); the
+            # click has no destination, and the 410 page follows once it is durable.
+            if await self._record(self._click(scope, link, now, None, None)):
+                await pages.gone(head_only=head_only)(scope, receive, send)
+            else:
+                await pages.unavailable(head_only=head_only)(scope, receive, send)
             return
         await self._answer(scope, receive, send, link, now)
 
@@ -123,9 +129,7 @@ class Redirects:
                 await pages.gone(head_only=head_only)(scope, receive, send)
                 return
 
-        try:
-            await self._clicks.submit(self._click(scope, link, now, location, zip_code))
-        except (BatcherClosed, OSError):
+        if not await self._record(self._click(scope, link, now, location, zip_code)):
             await pages.unavailable(head_only=head_only)(scope, receive, send)
             return
 
@@ -141,6 +145,14 @@ class Redirects:
             await pages.unavailable(head_only=head_only)(scope, receive, send)
         else:
             await pages.gone(head_only=head_only)(scope, receive, send)
+
+    async def _record(self, click: ClickRecord) -> bool:
+        """Whether ``click`` is durable (committed or spooled); if not, the visitor gets a 503."""
+        try:
+            await self._clicks.submit(click)
+        except (BatcherClosed, OSError):
+            return False
+        return True
 
     def _click(
         self, scope: Scope, link: Link, now: datetime, location: str | None, zip_code: str | None

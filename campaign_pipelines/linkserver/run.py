@@ -17,7 +17,7 @@ from campaign_pipelines.db.server import DATABASE_URL_ENV
 
 log = logging.getLogger(__name__)
 
-APP_FACTORY = "campaign_pipelines.linkserver.app:create_app"
+APP_FACTORY = "campaign_pipelines.linkserver.app:create_worker_app"
 HEADER_READ_TIMEOUT_MS = 10_000
 PARSER_BUFFER_BYTES = 64 * 1024
 GRACEFUL_SHUTDOWN_SECONDS = 15
@@ -88,6 +88,10 @@ def _serve_granian(host: str, port: int, workers: int) -> None:
         log_access=False,
         log_dictconfig=LOGGING,
         workers_kill_timeout=GRACEFUL_SHUTDOWN_SECONDS,
+        # A worker that dies (SIGKILL, the OOM killer) is replaced; without this, Granian shuts
+        # the whole server down. A worker dying again within seconds of its respawn still stops
+        # the server (Granian's crash-loop guard) rather than respawning forever.
+        respawn_failed_workers=True,
     ).serve()
 
 

@@ -1,8 +1,9 @@
 """The link server's settings: one typed class read from the environment at start-up.
 
-Every variable is listed in ``ENVIRONMENT`` below (and in ``.env.example``). A missing or invalid
-one stops the server before it binds a port, with the variable named. Secrets are ``SecretStr``,
-so neither a repr nor a log line shows them.
+Each field of ``LinkServerSettings`` is one variable: ``LINK_`` plus the field name in capitals,
+or the ``validation_alias`` it names. ``.env.example`` lists them with their defaults. An empty
+variable counts as unset. A missing or invalid one stops the server before it binds a port, with
+the variable named. Secrets are ``SecretStr``, so neither a repr nor a log line shows them.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ class SettingsError(RuntimeError):
 class LinkServerSettings(BaseSettings):
     """Where the data lives, the secrets, and the knobs of the click path."""
 
-    model_config = SettingsConfigDict(env_prefix="LINK_", extra="ignore", frozen=True)
+    # An empty variable (``LINK_IP_HASH_KEY=`` from a sourced .env.example) is treated as unset.
+    model_config = SettingsConfigDict(
+        env_prefix="LINK_", env_ignore_empty=True, extra="ignore", frozen=True
+    )
 
     database_url: SecretStr | None = Field(
         default=None,

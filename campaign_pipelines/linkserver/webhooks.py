@@ -54,6 +54,11 @@ STATUS_RANK = {
     "read": 5,
 }
 MAX_FIELDS = 100
+# Longest accepted value of the fields stored as keys or short columns. Twilio's SIDs are 34
+# characters; a value far beyond these is not Twilio's, and a huge one (PostgreSQL refuses index
+# entries over about 2.7 kB) would fail the whole batch of callbacks committed with it.
+STATUS_FIELD_CHARS = {"MessageSid": 64, "MessageStatus": 32, "ErrorCode": 16, "To": 64}
+INBOUND_FIELD_CHARS = {"MessageSid": 64, "From": 64, "To": 64}
 E164 = re.compile(E164_PATTERN)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 REPLY_SOURCE = "sms_reply"
@@ -97,6 +102,8 @@ class TwilioWebhooks:
             return PlainTextResponse("Forbidden", status_code=403)
         if _holds_nul(params):
             return _NUL_REFUSED
+        if refused := _overlong(params, STATUS_FIELD_CHARS):
+            return refused
         sid, status = params.get("MessageSid"), (params.get("MessageStatus") or "").lower()
         if not sid or not status:
             return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
@@ -122,6 +129,8 @@ class TwilioWebhooks:
             return PlainTextResponse("Forbidden", status_code=403)
         if _holds_nul(params):
             return _NUL_REFUSED
+        if refused := _overlong(params, INBOUND_FIELD_CHARS):
+            return refused
         sid, sender = params.get("MessageSid"), params.get("From")
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", status_code=400)
@@ -162,13 +171,22 @@ class TwilioWebhooks:
                 parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
             )
         except ValueError:
+            log.warning(
+                "webhook to %s refused: not a form of at most %d fields",
+                request.url.path,
+                MAX_FIELDS,
+            )
             return None
         url = self._public_base + request.url.path
         if request.url.query:
             url += "?" + request.url.query
         algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
         if not self._validator.validate(url, params, signature, algorithm):
-            log.warning("webhook to %s refused: signature does not match", request.url.path)
+            # The URL checked is the usual culprit behind a proxy: it must be the one Twilio called.
+            log.warning(
+                "webhook refused: signature does not match %s (PUBLIC_BASE_URL plus the path)",
+                self._public_base + request.url.path,
+            )
             return None
         return params
 
@@ -191,6 +209,15 @@ def _holds_nul(params: ImmutableMultiDict) -> bool:
     return any("\x00" in name or "\x00" in value for name, value in params.multi_items())
 
 
+def _overlong(params: ImmutableMultiDict, limits: dict[str, int]) -> Response | None:
+    """A 400 naming the first field longer than its limit (refused alone, like NUL), or None."""
+    for name, limit in limits.items():
+        if len(params.get(name) or "") > limit:
+            log.warning("webhook refused: %s longer than %d characters", name, limit)
+            return PlainTextResponse(f"{name} is longer than {limit} characters", status_code=400)
+    return None
+
+
 def _failed(what: str, error: psycopg.Error) -> Response:
     # The SQLSTATE only: PostgreSQL's message can quote the row, and rows here hold phone numbers.
     log.error("%s not recorded: PostgreSQL error (SQLSTATE %s)", what, error.sqlstate)
@@ -198,5 +225,7 @@ def _failed(what: str, error: psycopg.Error) -> Response:
 
 
 def _retry_later() -> Response:
-    # Twilio retries inbound webhooks that fail; a 503 keeps the reply from being lost.
+    # Nothing was recorded: say so, rather than a 200 that would tell Twilio all is well. Twilio
+    # resends only when the webhook URL asks for retries (docs/operating.md, "STOPs and other
+    # replies"); otherwise the report or reply has to be recovered from Twilio's logs.
     return PlainTextResponse("database unavailable", status_code=503, headers={"retry-after": "5"})
