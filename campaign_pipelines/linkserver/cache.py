@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -154,11 +155,15 @@ class LinkDirectory:
 
     async def _look_up(self, codes: list[str]) -> list[Link | None]:
         unique = list(dict.fromkeys(codes))
-        try:
-            conn = await self._conn.get()
-            async with asyncio.timeout(self._timeout), conn.cursor(row_factory=dict_row) as cur:
+
+        async def select(conn: psycopg.AsyncConnection) -> list[dict]:
+            async with conn.cursor(row_factory=dict_row) as cur:
                 await cur.execute(LINKS_BY_CODE, (unique,))
-                rows = await cur.fetchall()
+                return await cur.fetchall()
+
+        try:
+            async with asyncio.timeout(self._timeout):
+                rows = await self._conn.run(select)
         except UNREACHABLE as e:
             await self._conn.release()
             self._state.mark_down(e)

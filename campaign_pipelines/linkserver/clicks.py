@@ -117,11 +117,14 @@ class ClickWriter:
 
     async def _commit(self, records: list[ClickRecord]) -> None:
         held = self._idle.pop() if self._idle else HeldConnection(self._pool, timeout=self._timeout)
-        try:
-            conn = await held.get()
+
+        async def copy_rows(conn: psycopg.AsyncConnection) -> None:
             async with conn.cursor() as cursor, cursor.copy(COPY_CLICKS) as copy:
                 for record in records:
                     await copy.write_row(record)
+
+        try:
+            await held.run(copy_rows)
         except BaseException:
             # A connection that failed mid-COPY is no use to the next batch; the pool checks it.
             await held.release()

@@ -52,6 +52,9 @@ class Recovery:
     async def probe(self) -> bool:
         try:
             async with asyncio.timeout(self._timeout):
+                # Idle connections from before an outage are dead: test and replace them all
+                # first, or the probe (and then each request) would take them one at a time.
+                await self._pool.check()
                 async with self._pool.connection(timeout=self._timeout) as conn:
                     await conn.execute("SELECT 1")
         except UNREACHABLE:

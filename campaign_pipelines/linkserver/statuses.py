@@ -19,6 +19,8 @@ from typing import NamedTuple
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from campaign_pipelines.linkserver.database import run_pooled
+
 INSERT_CALLBACKS = """
     INSERT INTO status_callbacks (message_sid, status, error_code)
     SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])
@@ -61,21 +63,22 @@ class StatusWriter:
 
     async def write(self, updates: list[StatusUpdate]) -> list[None]:
         latest = latest_per_message(updates)
-        async with (
-            asyncio.timeout(self._timeout),
-            self._pool.connection(self._timeout) as conn,
-            conn.transaction(),
-        ):
-            await conn.execute(
-                INSERT_CALLBACKS,
-                (
-                    [u.message_sid for u in updates],
-                    [u.status for u in updates],
-                    [u.error_code for u in updates],
-                ),
-            )
-            if latest:
-                await self._upsert_latest(conn, latest)
+
+        async def record(conn: psycopg.AsyncConnection) -> None:
+            async with conn.transaction():
+                await conn.execute(
+                    INSERT_CALLBACKS,
+                    (
+                        [u.message_sid for u in updates],
+                        [u.status for u in updates],
+                        [u.error_code for u in updates],
+                    ),
+                )
+                if latest:
+                    await self._upsert_latest(conn, latest)
+
+        async with asyncio.timeout(self._timeout):
+            await run_pooled(self._pool, record, timeout=self._timeout)
         self.committed += len(updates)
         return [None] * len(updates)
 

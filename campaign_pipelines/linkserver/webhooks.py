@@ -31,7 +31,7 @@ from twilio.request_validator import (
 )
 
 from campaign_pipelines.linkserver.batcher import BatcherClosed, GroupBatcher
-from campaign_pipelines.linkserver.database import UNREACHABLE
+from campaign_pipelines.linkserver.database import UNREACHABLE, run_pooled
 from campaign_pipelines.linkserver.statuses import StatusUpdate
 from campaign_pipelines.rules.optout import classify_reply
 from campaign_pipelines.voterfile.phones import E164_PATTERN
@@ -137,17 +137,24 @@ class TwilioWebhooks:
 
         body = params.get("Body") or ""
         kind = classify_reply(body)
-        try:
-            async with self._pool.connection() as conn, conn.transaction():
+        phone = texted_number(sender)
+
+        async def record(conn: psycopg.AsyncConnection) -> bool:
+            """Whether this message SID is new (a resent webhook changes nothing)."""
+            async with conn.transaction():
                 cursor = await conn.execute(
                     RECORD_INBOUND, (sid, sender, params.get("To") or None, body, kind)
                 )
-                first_time = cursor.rowcount == 1
-                phone = texted_number(sender)
-                if first_time and kind in ("opt_out", "opt_in") and phone is not None:
+                if cursor.rowcount != 1:
+                    return False
+                if kind in ("opt_out", "opt_in") and phone is not None:
                     await conn.execute(
                         RECORD_CONSENT, (phone, kind == "opt_out", REPLY_SOURCE, kind)
                     )
+                return True
+
+        try:
+            first_time = await run_pooled(self._pool, record)
         except UNREACHABLE:
             return _retry_later()
         except psycopg.Error as e:
