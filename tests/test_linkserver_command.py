@@ -85,6 +85,16 @@ def test_serve_a_database_url_that_is_not_postgresql_is_named_not_echoed(url, ex
     assert "pw-secret" not in done.stderr
 
 
+@pytest.mark.parametrize("folder", ["/proc/no-such-spool", "/dev/null/spool"])
+def test_serve_an_unusable_spool_folder_is_named_before_the_port_is_bound(folder):
+    port = free_port()
+    done = serve("--port", str(port), LINK_SPOOL_DIR=folder)
+
+    assert done.returncode == 2
+    assert f"LINK_SPOOL_DIR {folder!r} cannot be used" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_serve_an_out_of_range_port_is_a_usage_error():
     done = serve("--port", "99999")
 

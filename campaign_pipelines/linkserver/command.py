@@ -10,6 +10,7 @@ import errno
 import ipaddress
 import logging
 import socket
+import tempfile
 from urllib.parse import quote, unquote
 
 import typer
@@ -18,6 +19,7 @@ from campaign_pipelines.db.server import DATABASE_URL_ENV
 from campaign_pipelines.linkserver.run import AsgiServer
 from campaign_pipelines.linkserver.run import serve as run_server
 from campaign_pipelines.linkserver.settings import LinkServerSettings, SettingsError, load_settings
+from campaign_pipelines.linkserver.spool import Spool
 
 
 def serve(
@@ -41,6 +43,7 @@ def serve(
     address = _address(host)
     try:
         settings = load_settings()
+        _usable_spool(settings)
         _refuse_a_taken_port(address, port)
         database_url = _reachable_database(settings)
     except SettingsError as e:
@@ -61,6 +64,21 @@ def _address(host: str) -> str:
     except OSError:
         raise typer.BadParameter(f"{host!r} is neither an IP address nor a resolvable name",
                                  param_hint="--host") from None  # fmt: skip
+
+
+def _usable_spool(settings: LinkServerSettings) -> None:
+    """The spool folder must be there (or creatable) and writable before any click is accepted:
+    it is where clicks go while PostgreSQL is away, so a server without it could lose them."""
+    folder = settings.spool_dir
+    try:
+        Spool(folder).open()
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise SettingsError(
+            f"LINK_SPOOL_DIR {str(folder)!r} cannot be used: {e.strerror or type(e).__name__};"
+            " point it at a writable folder (clicks are kept there while PostgreSQL is away)"
+        ) from None
 
 
 def _refuse_a_taken_port(address: str, port: int) -> None:
