@@ -145,12 +145,17 @@ def own_postgres() -> Iterator[PostgresServer]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_outage_every_answered_redirect_has_exactly_one_click_after_replay(own_postgres, tmp_path):
-    sqlalchemy_url = normalise_url(own_postgres.get_uri("campaign"))
+def own_database(server: PostgresServer) -> str:
+    """The migrated warehouse on ``server``, as a libpq URL."""
+    sqlalchemy_url = normalise_url(server.get_uri("campaign"))
     ensure_database(sqlalchemy_url)
     migrate.upgrade(sqlalchemy_url)
     engine_for(sqlalchemy_url).dispose()
-    url = libpq_url(sqlalchemy_url)
+    return libpq_url(sqlalchemy_url)
+
+
+def test_outage_every_answered_redirect_has_exactly_one_click_after_replay(own_postgres, tmp_path):
+    url = own_database(own_postgres)
     codes = prepare(url)
     env = server_env(url, tmp_path)
 
@@ -180,11 +185,7 @@ def test_outage_every_answered_redirect_has_exactly_one_click_after_replay(own_p
 
 
 def test_after_a_database_restart_the_first_requests_are_served_not_refused(own_postgres, tmp_path):
-    sqlalchemy_url = normalise_url(own_postgres.get_uri("campaign"))
-    ensure_database(sqlalchemy_url)
-    migrate.upgrade(sqlalchemy_url)
-    engine_for(sqlalchemy_url).dispose()
-    url = libpq_url(sqlalchemy_url)
+    url = own_database(own_postgres)
     codes = prepare(url)
     env = server_env(url, tmp_path)
     token, public = env["TWILIO_AUTH_TOKEN"], env["PUBLIC_BASE_URL"]

@@ -13,59 +13,49 @@ GOOD = {
 }
 
 
-def test_settings_a_short_secret_is_named_with_its_minimum_and_not_echoed(monkeypatch):
-    for name, value in {**GOOD, "TWILIO_AUTH_TOKEN": "shorttoken1234"}.items():
+def use(monkeypatch, *, unset: tuple[str, ...] = (), **changed: str) -> None:
+    """The good settings in the environment, with ``changed`` variables and ``unset`` ones."""
+    for name, value in {**GOOD, **changed}.items():
         monkeypatch.setenv(name, value)
+    for name in unset:
+        monkeypatch.delenv(name)
 
+
+def refusal(monkeypatch, *, unset: tuple[str, ...] = (), **changed: str) -> str:
+    """The start-up error for the good settings with those changes."""
+    use(monkeypatch, unset=unset, **changed)
     with pytest.raises(SettingsError) as error:
         load_settings()
+    return str(error.value)
 
-    message = str(error.value)
+
+def test_settings_a_short_secret_is_named_with_its_minimum_and_not_echoed(monkeypatch):
+    message = refusal(monkeypatch, TWILIO_AUTH_TOKEN="shorttoken1234")
+
     assert "TWILIO_AUTH_TOKEN is too short: it must be at least 16 characters" in message
     assert "shorttoken1234" not in message
 
 
 def test_settings_a_missing_variable_is_named(monkeypatch):
-    for name, value in GOOD.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("PUBLIC_BASE_URL")
-
-    with pytest.raises(SettingsError) as error:
-        load_settings()
-
-    assert "PUBLIC_BASE_URL is not set" in str(error.value)
+    assert "PUBLIC_BASE_URL is not set" in refusal(monkeypatch, unset=("PUBLIC_BASE_URL",))
 
 
 def test_settings_a_secret_with_no_variety_is_refused_and_not_echoed(monkeypatch):
-    for name, value in {**GOOD, "LINK_IP_HASH_KEY": " " * 40}.items():
-        monkeypatch.setenv(name, value)
+    message = refusal(monkeypatch, LINK_IP_HASH_KEY=" " * 40)
 
-    with pytest.raises(SettingsError) as error:
-        load_settings()
-
-    assert "LINK_IP_HASH_KEY: Value error, has fewer than 8 different characters" in str(
-        error.value
-    )
+    assert "LINK_IP_HASH_KEY: Value error, has fewer than 8 different characters" in message
 
 
 def test_settings_an_empty_variable_counts_as_not_set(monkeypatch):
     # What `set -a; . ./.env` gives for a required line left as in .env.example.
-    for name, value in {**GOOD, "LINK_IP_HASH_KEY": ""}.items():
-        monkeypatch.setenv(name, value)
+    message = refusal(monkeypatch, LINK_IP_HASH_KEY="")
 
-    with pytest.raises(SettingsError) as error:
-        load_settings()
-
-    message = str(error.value)
     assert "LINK_IP_HASH_KEY is not set" in message
     assert "too short" not in message
 
 
 def test_settings_an_empty_optional_variable_keeps_its_default(monkeypatch):
-    for name, value in GOOD.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", "")
-    monkeypatch.setenv("LINK_CACHE_SIZE", "")
+    use(monkeypatch, CAMPAIGN_DATABASE_URL="", LINK_CACHE_SIZE="")
 
     settings = load_settings()
 
