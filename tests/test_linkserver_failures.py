@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -222,6 +223,49 @@ def test_after_a_database_restart_the_first_requests_are_served_not_refused(own_
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM opt_outs").fetchone() == (1,)
     assert set(click_rows(url)) == {codes[0], *fresh}
+
+
+def test_webhooks_during_an_outage_are_spooled_and_recorded_with_their_time_when_it_ends(
+    own_postgres, tmp_path
+):
+    url = own_database(own_postgres)
+    prepare(url)
+    env = server_env(url, tmp_path)
+    token, public = env["TWILIO_AUTH_TOKEN"], env["PUBLIC_BASE_URL"]
+    status = {"MessageSid": "SM" + "3" * 32, "MessageStatus": "delivered", "To": "+19195550177"}
+    reply = {"MessageSid": "SM" + "4" * 32, "From": "+19195550177", "Body": "Stop"}
+
+    with (
+        link_server_process(env, log_path=tmp_path / "server.log") as server,
+        httpx.Client(base_url=server.base_url, trust_env=False, timeout=10) as client,
+    ):
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=own_postgres.pgdata,
+               user=own_postgres.system_user)  # fmt: skip
+        webhooks = [
+            client.post(path, data=form, headers=_signature(token, public + path, form))
+            for path, form in (("/twilio/status", status), ("/twilio/inbound", reply))
+        ]
+        answered_at = datetime.now(UTC)
+        spooled = client.get("/healthz").json()["spool_files"]
+        own_postgres.ensure_postgres_running()
+        recovered = _wait_for_health(server.base_url, _caught_up)
+
+    # Twilio was answered as usual, though nothing could be written then.
+    assert [answer.status_code for answer in webhooks] == [204, 200]
+    assert spooled >= 1
+    assert _caught_up(recovered)
+    with psycopg.connect(url) as conn:
+        delivered = conn.execute(
+            "SELECT status, delivered_at FROM message_statuses WHERE message_sid = %s",
+            (status["MessageSid"],),
+        ).fetchone()
+        opted_out = conn.execute(
+            "SELECT opted_out, updated_at FROM opt_outs WHERE phone_e164 = %s", (reply["From"],)
+        ).fetchone()
+    assert delivered is not None and delivered[0] == "delivered"
+    assert opted_out is not None and opted_out[0] is True
+    # The times are when the webhooks came, not when the replay wrote them.
+    assert delivered[1] <= answered_at and opted_out[1] <= answered_at
 
 
 def _signature(token: str, url: str, form: dict[str, str]) -> dict[str, str]:

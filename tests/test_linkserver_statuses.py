@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from campaign_pipelines.linkserver.statuses import StatusUpdate, latest_per_message
+
+RECEIVED = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
 
 
 def update(sid: str, status: str, rank: int | None, *, error=None, phone=None) -> StatusUpdate:
-    return StatusUpdate(sid, status, rank, error, phone)
+    return StatusUpdate(sid, status, rank, error, phone, RECEIVED)
 
 
 def test_latest_per_message_keeps_the_furthest_status_of_each_message():

@@ -1,4 +1,5 @@
-"""Bringing spooled clicks home: probe PostgreSQL while it is away, replay the spool on return.
+"""Bringing spooled clicks and webhooks home: probe PostgreSQL while it is away, replay the
+spools on return.
 
 While the breaker is open the task probes once a second. When PostgreSQL answers, the breaker
 closes (new clicks go straight to it again) and the spool is replayed. While all is well it still
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from psycopg_pool import AsyncConnectionPool
 
-from campaign_pipelines.linkserver.clicks import ClickWriter
 from campaign_pipelines.linkserver.database import UNREACHABLE, DatabaseState
 from campaign_pipelines.linkserver.spool import Spool
 
@@ -22,20 +23,22 @@ PROBE_INTERVAL_SECONDS = 1.0
 SWEEP_INTERVAL_SECONDS = 5.0
 
 
+# A spool's replay (what it stored) and the spool it empties.
+Replayer = tuple[Callable[[], Awaitable[int]], Spool]
+
+
 class Recovery:
     def __init__(
         self,
         pool: AsyncConnectionPool,
         state: DatabaseState,
-        writer: ClickWriter,
-        spool: Spool,
+        spools: list[Replayer],
         *,
         timeout: float,
     ) -> None:
         self._pool = pool
         self._state = state
-        self._writer = writer
-        self._spool = spool
+        self._spools = spools
         self._timeout = timeout
 
     async def run_forever(self) -> None:
@@ -62,12 +65,13 @@ class Recovery:
         return True
 
     async def replay(self) -> None:
-        if not self._spool.files():
-            return
-        try:
-            stored = await self._writer.replay_spool()
-        except UNREACHABLE as e:
-            self._state.mark_down(e)
-            return
-        if stored:
-            log.info("spool replay stored %d clicks", stored)
+        for replay_spool, spool in self._spools:
+            if not spool.files():
+                continue
+            try:
+                stored = await replay_spool()
+            except UNREACHABLE as e:
+                self._state.mark_down(e)
+                return
+            if stored:
+                log.info("spool replay stored %d records", stored)

@@ -30,6 +30,8 @@ from campaign_pipelines.linkserver.resolution import CurrentResolver
 from campaign_pipelines.linkserver.settings import LinkServerSettings
 from campaign_pipelines.linkserver.spool import Spool
 from campaign_pipelines.linkserver.statuses import StatusUpdate, StatusWriter
+from campaign_pipelines.linkserver.webhook_replay import WebhookReplay
+from campaign_pipelines.linkserver.webhook_spool import SpooledWebhook
 from campaign_pipelines.linkserver.webhooks import TwilioWebhooks
 from campaign_pipelines.routing.resolve import load_resolver
 
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 # one batch gather while the other waits for its disk sync.
 STATUS_COMMIT_CONCURRENCY = 2
 YOUNG_GC_THRESHOLD = 20_000
+WEBHOOK_SPOOL_FOLDER = "webhooks"  # under LINK_SPOOL_DIR
 
 
 class LinkServer:
@@ -78,7 +81,6 @@ class LinkServer:
             normalise_url(url),
             refresh_seconds=settings.resolver_refresh_seconds,
         )
-        self.recovery = Recovery(self.pool, self.state, self.writer, self.spool, timeout=timeout)
         self.status_writer = StatusWriter(self.pool, timeout=timeout)
         self.statuses: GroupBatcher[StatusUpdate, None] = GroupBatcher(
             self.status_writer.write,
@@ -86,11 +88,27 @@ class LinkServer:
             max_batch=settings.group_commit_max_batch,
             concurrency=STATUS_COMMIT_CONCURRENCY,
         )
+        self.webhook_spool = Spool(
+            settings.spool_dir / WEBHOOK_SPOOL_FOLDER,
+            kind="webhooks",
+            decode=SpooledWebhook.from_json,
+        )
+        self.webhook_replay = WebhookReplay(self.pool, self.webhook_spool, self.status_writer)
         self.webhooks = TwilioWebhooks(
             self.pool,
             self.statuses,
+            self.webhook_spool,
             auth_token=settings.twilio_auth_token.get_secret_value(),
             public_base=settings.public_base,
+        )
+        self.recovery = Recovery(
+            self.pool,
+            self.state,
+            [
+                (self.writer.replay_spool, self.spool),
+                (self.webhook_replay.replay_spool, self.webhook_spool),
+            ],
+            timeout=timeout,
         )
         self.places = PollingPlacePages(self.pool, maps_search_url=str(settings.maps_search_url))
         self.redirects = Redirects(
@@ -108,6 +126,7 @@ class LinkServer:
 
     async def start(self) -> None:
         self.spool.open()
+        self.webhook_spool.open()
         await self.pool.open(wait=True, timeout=self.settings.db_write_timeout_seconds * 5)
         self.statuses.start()
         self.clicks.start()
@@ -145,7 +164,9 @@ class LinkServer:
         if self.state.reachable:
             with contextlib.suppress(*UNREACHABLE):
                 await self.writer.replay_spool()
+                await self.webhook_replay.replay_spool()
         await self.spool.seal()
+        await self.webhook_spool.seal()
         await self.writer.close()
         await self.directory.close()
         await self.pool.close()
@@ -164,7 +185,7 @@ class LinkServer:
         return {
             "status": "ok" if reachable else "degraded",
             "database": "reachable" if reachable else "unreachable",
-            "spool_files": len(self.spool.files()),
+            "spool_files": len(self.spool.files()) + len(self.webhook_spool.files()),
             "cached_links": self.directory.cached,
             "pending_clicks": self.clicks.pending,
         }

@@ -56,7 +56,7 @@ class LinkServerSettings(BaseSettings):
     )
     spool_dir: Path = Field(
         default_factory=lambda: paths.state_dir() / "link-spool",
-        description="Folder of append-only click files kept while PostgreSQL is unreachable.",
+        description="Folder of click and webhook files kept while PostgreSQL is away.",
     )
     trusted_proxies: Annotated[tuple[IpNetwork, ...], NoDecode] = Field(
         default=(),

@@ -1,15 +1,16 @@
-"""The click spool: append-only files that hold clicks while PostgreSQL is unreachable.
+"""Spools: append-only files that hold clicks (and Twilio's webhooks) while PostgreSQL is
+unreachable.
 
-Each worker process appends to a file of its own (``clicks-<pid>-<ns>.jsonl``, one JSON object
+Each worker process appends to a file of its own (``<kind>-<pid>-<ns>.jsonl``, one JSON object
 a line) and holds an exclusive ``flock`` on it while it does. A batch is written with one
 ``write`` and made durable with ``fsync`` before any of its redirects is answered, so a crash
 can at worst leave a torn last line whose visitors never got their redirect.
 
 Replay claims a file by taking its lock without waiting: a file still locked belongs to a live
 worker; one whose writer died (even by SIGKILL, which releases the lock) or sealed it is free.
-After the clicks are committed the file is unlinked under the lock. A file replayed twice (a
-crash between commit and unlink) costs nothing: clicks carry their own ``click_uuid`` and the
-insert ignores those already stored.
+After the records are committed the file is unlinked under the lock. A file replayed twice (a
+crash between commit and unlink) costs nothing: clicks carry their own ``click_uuid`` and
+inbound messages their SID, and the inserts ignore those already stored.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from campaign_pipelines.linkserver.records import ClickRecord
 
@@ -31,17 +33,21 @@ log = logging.getLogger(__name__)
 SUFFIX = ".jsonl"
 
 
+class Spoolable(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class Claim:
-    """A spool file this process has locked for replay, and the clicks it holds."""
+    """A spool file this process has locked for replay, and the records it holds."""
 
     path: Path
     fd: int
-    records: list[ClickRecord]
+    records: list[Any]
     unreadable_lines: int
 
     def done(self) -> None:
-        """The clicks are committed: remove the file, then let go of it."""
+        """The records are committed: remove the file, then let go of it."""
         try:
             self.path.unlink(missing_ok=True)
         finally:
@@ -52,17 +58,29 @@ class Claim:
 
 
 class Spool:
-    """This process's spool file, and the replay side for every file in the folder."""
+    """This process's spool file, and the replay side for every file in the folder.
 
-    def __init__(self, folder: Path) -> None:
+    ``kind`` names the files (and the log lines); ``decode`` turns a line's JSON object back
+    into a record (clicks by default).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        kind: str = "clicks",
+        decode: Callable[[dict[str, Any]], Any] = ClickRecord.from_json,
+    ) -> None:
         self.folder = folder
+        self._kind = kind
+        self._decode = decode
         self._fd: int | None = None
         self._lock = asyncio.Lock()
 
     def open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    async def append(self, records: Sequence[ClickRecord]) -> None:
+    async def append(self, records: Sequence[Spoolable]) -> None:
         """Write ``records`` durably (fsync) before returning."""
         payload = "".join(
             json.dumps(record.to_json(), separators=(",", ":")) + "\n" for record in records
@@ -102,7 +120,7 @@ class Spool:
         records, unreadable = [], 0
         for line in lines:
             try:
-                records.append(ClickRecord.from_json(json.loads(line)))
+                records.append(self._decode(json.loads(line)))
             except (ValueError, KeyError, TypeError):
                 unreadable += 1
         return Claim(path, fd, records, unreadable)
@@ -123,7 +141,7 @@ class Spool:
             raise
 
     def _new_file(self) -> int:
-        path = self.folder / f"clicks-{os.getpid()}-{time.time_ns()}{SUFFIX}"
+        path = self.folder / f"{self._kind}-{os.getpid()}-{time.time_ns()}{SUFFIX}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
         # The new name must survive a power cut too, not only the bytes written under it.
@@ -132,5 +150,5 @@ class Spool:
             os.fsync(folder_fd)
         finally:
             os.close(folder_fd)
-        log.info("spooling clicks to a new file in the spool folder")
+        log.info("spooling %s to a new file in the spool folder", self._kind)
         return fd

@@ -13,6 +13,7 @@ furthest status (on a tie, the one that arrived first, as when they come one at 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,8 +23,8 @@ from psycopg_pool import AsyncConnectionPool
 from campaign_pipelines.linkserver.database import run_pooled
 
 INSERT_CALLBACKS = """
-    INSERT INTO status_callbacks (message_sid, status, error_code)
-    SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])
+    INSERT INTO status_callbacks (message_sid, status, error_code, received_at)
+    SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[])
 """
 UPSERT_LATEST = (Path(__file__).parent / "sql" / "record_status.sql").read_text()
 
@@ -34,6 +35,9 @@ class StatusUpdate(NamedTuple):
     rank: int | None  # None: a status we do not know, kept raw only
     error_code: str | None
     to_phone: str | None
+    # When the callback reached us (a delivery's time), not when it was written: a callback
+    # replayed from the spool after an outage keeps the time it came.
+    received_at: datetime
 
 
 def latest_per_message(updates: list[StatusUpdate]) -> list[StatusUpdate]:
@@ -72,6 +76,7 @@ class StatusWriter:
                         [u.message_sid for u in updates],
                         [u.status for u in updates],
                         [u.error_code for u in updates],
+                        [u.received_at for u in updates],
                     ),
                 )
                 if latest:
@@ -93,5 +98,6 @@ class StatusWriter:
                 [u.rank for u in latest],
                 [u.error_code for u in latest],
                 [u.to_phone for u in latest],
+                [u.received_at for u in latest],
             ),
         )

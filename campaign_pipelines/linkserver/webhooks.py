@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 import psycopg
@@ -32,7 +34,9 @@ from twilio.request_validator import (
 
 from campaign_pipelines.linkserver.batcher import BatcherClosed, GroupBatcher
 from campaign_pipelines.linkserver.database import UNREACHABLE, run_pooled
+from campaign_pipelines.linkserver.spool import Spool
 from campaign_pipelines.linkserver.statuses import StatusUpdate
+from campaign_pipelines.linkserver.webhook_spool import INBOUND_PATH, STATUS_PATH, SpooledWebhook
 from campaign_pipelines.rules.optout import classify_reply
 from campaign_pipelines.voterfile.phones import E164_PATTERN
 
@@ -64,16 +68,19 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 REPLY_SOURCE = "sms_reply"
 
 RECORD_INBOUND = """
-    INSERT INTO inbound_messages (message_sid, from_phone, to_phone, body, kind)
-    VALUES (%s, %s, %s, %s, %s)
+    INSERT INTO inbound_messages (message_sid, from_phone, to_phone, body, kind, received_at)
+    VALUES (%s, %s, %s, %s, %s, %s)
     ON CONFLICT (message_sid) DO NOTHING
 """
+# The newest reply decides: a STOP replayed from the spool after an outage does not undo a START
+# the voter sent (and we recorded) later.
 RECORD_CONSENT = """
     INSERT INTO opt_outs (phone_e164, opted_out, source, reason, updated_at)
-    VALUES (%s, %s, %s, %s, now())
+    VALUES (%s, %s, %s, %s, %s)
     ON CONFLICT (phone_e164) DO UPDATE SET
         opted_out = EXCLUDED.opted_out, source = EXCLUDED.source,
         reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at
+    WHERE opt_outs.updated_at <= EXCLUDED.updated_at
 """
 
 
@@ -84,12 +91,14 @@ class TwilioWebhooks:
         self,
         pool: AsyncConnectionPool,
         statuses: GroupBatcher[StatusUpdate, None],
+        spool: Spool,
         *,
         auth_token: str,
         public_base: str,
     ) -> None:
         self._pool = pool
         self._statuses = statuses
+        self._spool = spool
         self._validator = RequestValidator(auth_token)
         self._public_base = public_base
 
@@ -108,18 +117,17 @@ class TwilioWebhooks:
         if not sid or not status:
             return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
 
-        rank = STATUS_RANK.get(status)
-        update = StatusUpdate(
-            sid, status, rank, params.get("ErrorCode") or None, params.get("To") or None
-        )
+        received_at = datetime.now(UTC)
+        update = status_update(params, received_at=received_at)
         try:
             # Committed with the callbacks that arrived alongside it, before the answer.
             await self._statuses.submit(update)
         except (*UNREACHABLE, BatcherClosed):
-            return _retry_later()
+            if not await self._spooled(STATUS_PATH, params, received_at):
+                return _retry_later()
         except psycopg.Error as e:
             return _failed("status callback", e)
-        if rank is None:
+        if update.rank is None:
             log.warning("status callback with an unknown status %r kept raw only", status[:32])
         return Response(status_code=204)
 
@@ -135,37 +143,26 @@ class TwilioWebhooks:
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", status_code=400)
 
-        body = params.get("Body") or ""
-        kind = classify_reply(body)
-        phone = texted_number(sender)
-
-        async def record(conn: psycopg.AsyncConnection) -> bool:
-            """Whether this message SID is new (a resent webhook changes nothing)."""
-            async with conn.transaction():
-                cursor = await conn.execute(
-                    RECORD_INBOUND, (sid, sender, params.get("To") or None, body, kind)
-                )
-                if cursor.rowcount != 1:
-                    return False
-                if kind in ("opt_out", "opt_in") and phone is not None:
-                    await conn.execute(
-                        RECORD_CONSENT, (phone, kind == "opt_out", REPLY_SOURCE, kind)
-                    )
-                return True
-
+        received_at = datetime.now(UTC)
         try:
-            first_time = await run_pooled(self._pool, record)
+            await record_inbound(self._pool, params, received_at=received_at)
         except UNREACHABLE:
-            return _retry_later()
+            if not await self._spooled(INBOUND_PATH, params, received_at):
+                return _retry_later()
         except psycopg.Error as e:
             return _failed("inbound message", e)
-        if first_time and kind in ("opt_out", "opt_in") and phone is None:
-            # A short code, an alphanumeric sender: not a number we text, so not a suppression
-            # entry (one would fail the suppression list's E.164 check and stop every wave).
-            log.warning("inbound %s from a sender that is not a phone number; kept raw only", kind)
-        if first_time and kind != "other":
-            log.info("inbound reply recorded as %s", kind)
         return Response(EMPTY_TWIML, media_type="application/xml")
+
+    async def _spooled(self, path: str, params: ImmutableMultiDict, received_at: datetime) -> bool:
+        """Keep a webhook PostgreSQL could not take in the spool (fsync'd), to be recorded when
+        it returns: Twilio does not resend one we refuse. False if the spool failed too."""
+        webhook = SpooledWebhook(path, list(params.multi_items()), received_at.isoformat())
+        try:
+            await self._spool.append([webhook])
+        except OSError as e:
+            log.error("webhook to %s neither recorded nor spooled: %s", path, e.strerror)
+            return False
+        return True
 
     async def _verified_form(self, request: Request) -> ImmutableMultiDict | None:
         """The form fields if the signature is Twilio's for our public URL, else None."""
@@ -196,6 +193,51 @@ class TwilioWebhooks:
             )
             return None
         return params
+
+
+def status_update(params: Mapping[str, str], *, received_at: datetime) -> StatusUpdate:
+    """The update a status callback's (verified, checked) fields stand for."""
+    status = (params.get("MessageStatus") or "").lower()
+    return StatusUpdate(
+        params["MessageSid"],
+        status,
+        STATUS_RANK.get(status),
+        params.get("ErrorCode") or None,
+        params.get("To") or None,
+        received_at,
+    )
+
+
+async def record_inbound(
+    pool: AsyncConnectionPool, params: Mapping[str, str], *, received_at: datetime
+) -> None:
+    """Keep an inbound message, and apply an opt-out or opt-in keyword once per message SID
+    (a webhook resent or replayed from the spool changes nothing)."""
+    sid, sender = params["MessageSid"], params["From"]
+    body = params.get("Body") or ""
+    kind = classify_reply(body)
+    phone = texted_number(sender)
+
+    async def record(conn: psycopg.AsyncConnection) -> bool:
+        async with conn.transaction():
+            cursor = await conn.execute(
+                RECORD_INBOUND, (sid, sender, params.get("To") or None, body, kind, received_at)
+            )
+            if cursor.rowcount != 1:
+                return False
+            if kind in ("opt_out", "opt_in") and phone is not None:
+                await conn.execute(
+                    RECORD_CONSENT, (phone, kind == "opt_out", REPLY_SOURCE, kind, received_at)
+                )
+            return True
+
+    first_time = await run_pooled(pool, record)
+    if first_time and kind in ("opt_out", "opt_in") and phone is None:
+        # A short code, an alphanumeric sender: not a number we text, so not a suppression
+        # entry (one would fail the suppression list's E.164 check and stop every wave).
+        log.warning("inbound %s from a sender that is not a phone number; kept raw only", kind)
+    if first_time and kind != "other":
+        log.info("inbound reply recorded as %s", kind)
 
 
 def texted_number(sender: str) -> str | None:
