@@ -92,28 +92,17 @@ class ClickWriter:
 
     async def replay_spool(self) -> int:
         """Move every spool file nobody else holds into PostgreSQL; the clicks newly stored."""
-        await self._spool.seal()
-        stored = 0
-        for path in self._spool.files():
-            claim = await asyncio.to_thread(self._spool.claim, path)
-            if claim is None:
-                continue
-            try:
-                inserted = await self._insert_new(claim.records)
-            except BaseException:
-                claim.abandon()
-                raise
-            claim.done()
-            stored += inserted
+        drained = await self._spool.drain(self._insert_new)
+        for file in drained:
             log.info(
                 "replayed a spool file: %d clicks, %d stored now, %d already stored,"
                 " %d unreadable lines",
-                len(claim.records),
-                inserted,
-                len(claim.records) - inserted,
-                claim.unreadable_lines,
+                file.records,
+                file.stored,
+                file.records - file.stored,
+                file.unreadable_lines,
             )
-        return stored
+        return sum(file.stored for file in drained)
 
     async def _commit(self, records: list[ClickRecord]) -> None:
         held = self._idle.pop() if self._idle else HeldConnection(self._pool, timeout=self._timeout)

@@ -21,16 +21,24 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from campaign_pipelines.linkserver.records import ClickRecord
 
 log = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
+
+
+class Drained(NamedTuple):
+    """One spool file replayed: its records, how many were newly stored, lines unreadable."""
+
+    records: int
+    stored: int
+    unreadable_lines: int
 
 
 class Spoolable(Protocol):
@@ -97,6 +105,25 @@ class Spool:
 
     def files(self) -> list[Path]:
         return sorted(self.folder.glob(f"*{SUFFIX}"))
+
+    async def drain(self, store: Callable[[list[Any]], Awaitable[int]]) -> list[Drained]:
+        """Hand the records of each file nobody else holds to ``store`` (which returns how many
+        it newly stored), and remove the file once ``store`` returns. If ``store`` raises, the
+        file is left for a later attempt and the error goes to the caller."""
+        await self.seal()
+        drained = []
+        for path in self.files():
+            claim = await asyncio.to_thread(self.claim, path)
+            if claim is None:
+                continue
+            try:
+                stored = await store(claim.records)
+            except BaseException:
+                claim.abandon()
+                raise
+            claim.done()
+            drained.append(Drained(len(claim.records), stored, claim.unreadable_lines))
+        return drained
 
     def claim(self, path: Path) -> Claim | None:
         """Lock and read ``path`` for replay, or None if a live writer or replayer has it.

@@ -7,7 +7,6 @@ the time they arrived, so a STOP replayed late does not undo a START recorded si
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -27,33 +26,19 @@ class WebhookReplay:
         self._spool = spool
         self._statuses = statuses
 
-    def pending(self) -> bool:
-        return bool(self._spool.files())
-
     async def replay_spool(self) -> int:
         """Record every spooled webhook nobody else holds; how many were recorded. Raises (and
         leaves the file for later) if PostgreSQL fails again meanwhile."""
-        await self._spool.seal()
-        replayed = 0
-        for path in self._spool.files():
-            claim = await asyncio.to_thread(self._spool.claim, path)
-            if claim is None:
-                continue
-            try:
-                await self._record(claim.records)
-            except BaseException:
-                claim.abandon()
-                raise
-            claim.done()
-            replayed += len(claim.records)
+        drained = await self._spool.drain(self._record)
+        for file in drained:
             log.info(
                 "replayed a webhook spool file: %d webhooks, %d unreadable lines",
-                len(claim.records),
-                claim.unreadable_lines,
+                file.records,
+                file.unreadable_lines,
             )
-        return replayed
+        return sum(file.stored for file in drained)
 
-    async def _record(self, webhooks: list[SpooledWebhook]) -> None:
+    async def _record(self, webhooks: list[SpooledWebhook]) -> int:
         statuses = [
             status_update(w.form, received_at=datetime.fromisoformat(w.received_at))
             for w in webhooks
@@ -65,3 +50,4 @@ class WebhookReplay:
             if webhook.path != STATUS_PATH:
                 received_at = datetime.fromisoformat(webhook.received_at)
                 await record_inbound(self._pool, webhook.form, received_at=received_at)
+        return len(webhooks)
