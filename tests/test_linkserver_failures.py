@@ -199,6 +199,9 @@ def test_after_a_database_restart_the_first_requests_are_served_not_refused(own_
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=own_postgres.pgdata,
                user=own_postgres.system_user)  # fmt: skip
         own_postgres.ensure_postgres_running()
+        # Long enough for the once-a-second background reads to meet their dead connections too
+        # (one of them used to open the breaker, and look-ups then answered 503 for seconds).
+        time.sleep(1.5)
         # Links the worker has not cached: each needs a look-up on its dead connection.
         fresh = [f"new{n:06d}" for n in range(5)]
         with psycopg.connect(url) as conn:

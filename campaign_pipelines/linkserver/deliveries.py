@@ -13,9 +13,10 @@ import asyncio
 import logging
 from datetime import datetime
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from campaign_pipelines.linkserver.database import UNREACHABLE, DatabaseState
+from campaign_pipelines.linkserver.database import UNREACHABLE, DatabaseState, run_pooled
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,12 @@ class RecentDeliveries:
         return None if delivered_at is None else (now - delivered_at).total_seconds()
 
     async def refresh(self) -> None:
-        async with self._pool.connection() as conn:
+        async def select(conn: psycopg.AsyncConnection) -> dict[int, datetime]:
             cursor = await conn.execute(RECENT_DELIVERIES, (self._window,))
-            self._delivered = dict(await cursor.fetchall())
+            return dict(await cursor.fetchall())
+
+        # A dead pooled connection (PostgreSQL restarted) is replaced, not taken for an outage.
+        self._delivered = await run_pooled(self._pool, select)
 
     async def refresh_forever(self) -> None:
         while True:

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from starlette.responses import Response
 
 from campaign_pipelines.db.schema import destinations
 from campaign_pipelines.linkserver import pages
-from campaign_pipelines.linkserver.database import UNREACHABLE
+from campaign_pipelines.linkserver.database import UNREACHABLE, run_pooled
 
 DESTINATION = (
     f"SELECT {', '.join(column.name for column in destinations.columns)}"
@@ -58,9 +59,12 @@ class PollingPlacePages:
         )
 
     async def _read(self, key: str) -> Mapping[str, Any] | None:
-        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(DESTINATION, (key,))
-            return await cur.fetchone()
+        async def select(conn: psycopg.AsyncConnection) -> Mapping[str, Any] | None:
+            async with conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(DESTINATION, (key,))
+                return await cur.fetchone()
+
+        return await run_pooled(self._pool, select)
 
     def _remember(self, key: str, destination: Mapping[str, Any] | None) -> None:
         self._entries[key] = (destination, time.monotonic())

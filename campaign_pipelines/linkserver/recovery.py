@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from psycopg_pool import AsyncConnectionPool
@@ -42,15 +43,18 @@ class Recovery:
         self._timeout = timeout
 
     async def run_forever(self) -> None:
+        # Wakes every probe interval, so an outage noticed by a request is probed within about
+        # a second rather than after the rest of a sweep interval.
+        next_sweep = 0.0
         while True:
-            if self._state.reachable:
+            if not self._state.reachable:
+                if await self.probe():
+                    self._state.mark_up()
+                    await self.replay()
+            elif time.monotonic() >= next_sweep:
                 await self.replay()
-                await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
-                continue
+                next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
             await asyncio.sleep(PROBE_INTERVAL_SECONDS)
-            if await self.probe():
-                self._state.mark_up()
-                await self.replay()
 
     async def probe(self) -> bool:
         try:
@@ -73,5 +77,12 @@ class Recovery:
             except UNREACHABLE as e:
                 self._state.mark_down(e)
                 return
+            except Exception as e:
+                # Whatever it is (a read-only database after a failover, a permission), the file
+                # stays and is tried again at the next sweep; the task must not die of it.
+                log.error(
+                    "spool replay failed (%s); the file is kept and tried again", type(e).__name__
+                )
+                continue
             if stored:
                 log.info("spool replay stored %d records", stored)

@@ -159,7 +159,8 @@ class LinkServer:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            # A background task that died of an error must not cut the drain short.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self.state.reachable:
             with contextlib.suppress(*UNREACHABLE):

@@ -9,8 +9,10 @@ can at worst leave a torn last line whose visitors never got their redirect.
 Replay claims a file by taking its lock without waiting: a file still locked belongs to a live
 worker; one whose writer died (even by SIGKILL, which releases the lock) or sealed it is free.
 After the records are committed the file is unlinked under the lock. A file replayed twice (a
-crash between commit and unlink) costs nothing: clicks carry their own ``click_uuid`` and
-inbound messages their SID, and the inserts ignore those already stored.
+crash between commit and unlink, or a replay that failed part-way) stores no click or reply
+twice: clicks carry their own ``click_uuid`` and inbound messages their SID, and the inserts
+skip those already stored. Status callbacks are kept raw as well; those rows can repeat, while
+the latest status per message is unaffected.
 """
 
 from __future__ import annotations

@@ -1,23 +1,34 @@
 """Recording the webhooks spooled during an outage, once PostgreSQL answers again.
 
-Status callbacks go through the status writer in one batch per file (the stored status still
-only moves forward, whatever order they come in); inbound messages are recorded one by one with
-the time they arrived, so a STOP replayed late does not undo a START recorded since.
+Status callbacks go through the status writer in batches of ``STATUS_BATCH`` (the stored
+status still only moves forward, whatever order they come in); inbound messages are recorded one
+by one with the time they arrived, so a STOP replayed late does not undo a START recorded since.
+A webhook PostgreSQL refuses (a corrupted line) is set aside in ``REJECTED`` with the error's
+name, and the rest of the file is recorded.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from datetime import datetime
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from campaign_pipelines.linkserver.database import UNREACHABLE
 from campaign_pipelines.linkserver.spool import Spool
-from campaign_pipelines.linkserver.statuses import StatusWriter
+from campaign_pipelines.linkserver.statuses import StatusUpdate, StatusWriter
 from campaign_pipelines.linkserver.webhook_spool import STATUS_PATH, SpooledWebhook
 from campaign_pipelines.linkserver.webhooks import record_inbound, status_update
 
 log = logging.getLogger(__name__)
+
+STATUS_BATCH = 1000  # callbacks per transaction, as the live path's default batch
+# Webhooks PostgreSQL refused on replay, one JSON object a line with the error's name; not a
+# ".jsonl" spool file, so it is never replayed on its own.
+REJECTED = "rejected-webhooks.txt"
 
 
 class WebhookReplay:
@@ -39,15 +50,71 @@ class WebhookReplay:
         return sum(file.stored for file in drained)
 
     async def _record(self, webhooks: list[SpooledWebhook]) -> int:
-        statuses = [
-            status_update(w.form, received_at=datetime.fromisoformat(w.received_at))
-            for w in webhooks
-            if w.path == STATUS_PATH
-        ]
-        if statuses:
-            await self._statuses.write(statuses)
+        """Record a file's webhooks; how many were recorded. Raises only if PostgreSQL is away
+        (the file is kept); a webhook PostgreSQL refuses is set aside, not the whole file."""
+        statuses: list[StatusUpdate] = []
+        recorded = 0
         for webhook in webhooks:
-            if webhook.path != STATUS_PATH:
+            try:
                 received_at = datetime.fromisoformat(webhook.received_at)
+                if webhook.path == STATUS_PATH:
+                    statuses.append(status_update(webhook.form, received_at=received_at))
+                    continue
                 await record_inbound(self._pool, webhook.form, received_at=received_at)
-        return len(webhooks)
+                recorded += 1
+            except UNREACHABLE:
+                raise
+            except (KeyError, ValueError, psycopg.Error) as e:
+                self._set_aside([webhook], e)
+        # In batches like live ones: one transaction for a whole wave's callbacks would outlast
+        # the write time-out, and be taken for an outage again and again.
+        for start in range(0, len(statuses), STATUS_BATCH):
+            batch = statuses[start : start + STATUS_BATCH]
+            recorded += await self._write_statuses(batch)
+        return recorded
+
+    async def _write_statuses(self, batch: list[StatusUpdate]) -> int:
+        try:
+            await self._statuses.write(batch)
+        except UNREACHABLE:
+            raise
+        except psycopg.Error:
+            if len(batch) == 1:
+                raise
+            # One callback PostgreSQL refuses fails its batch: write them one by one.
+            written = 0
+            for update in batch:
+                try:
+                    written += await self._write_statuses([update])
+                except UNREACHABLE:
+                    raise
+                except psycopg.Error as e:
+                    self._set_aside_status(update, e)
+            return written
+        return len(batch)
+
+    def _set_aside(self, webhooks: list[SpooledWebhook], error: Exception) -> None:
+        """Keep webhooks that cannot be recorded in ``rejected`` beside the spool, with why."""
+        lines = "".join(
+            json.dumps({**webhook.to_json(), "error": type(error).__name__}) + "\n"
+            for webhook in webhooks
+        )
+        # Private like the spool files: the lines hold phone numbers and message bodies.
+        fd = os.open(self._spool.folder / REJECTED, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as rejected:
+            rejected.write(lines)
+        log.error(
+            "%d spooled webhook(s) to %s could not be recorded (%s); kept in %s",
+            len(webhooks),
+            webhooks[0].path,
+            type(error).__name__,
+            REJECTED,
+        )
+
+    def _set_aside_status(self, update: StatusUpdate, error: Exception) -> None:
+        fields = [("MessageSid", update.message_sid), ("MessageStatus", update.status)]
+        fields += [(name, value) for name, value in (("ErrorCode", update.error_code),
+                   ("To", update.to_phone)) if value]  # fmt: skip
+        self._set_aside(
+            [SpooledWebhook(STATUS_PATH, fields, update.received_at.isoformat())], error
+        )
