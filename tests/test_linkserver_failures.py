@@ -322,6 +322,34 @@ def test_a_killed_worker_is_replaced_and_workers_stop_with_the_main_process(
     assert {worker.pid for worker in gone} == {worker.pid for worker in second}
 
 
+def test_a_worker_respawned_during_an_outage_starts_and_the_server_stays_up(own_postgres, tmp_path):
+    url = own_database(own_postgres)
+    codes = iter(prepare(url))
+    env = server_env(url, tmp_path)
+
+    with link_server_process(env, workers=2, log_path=tmp_path / "server.log") as server:
+        main = psutil.Process(server.process.pid)
+        first = _workers(main, count=2)
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=own_postgres.pgdata,
+               user=own_postgres.system_user)  # fmt: skip
+        os.kill(first[0].pid, signal.SIGKILL)
+        _workers(main, count=2, without=first[0].pid)
+        time.sleep(7)  # past Granian's crash-loop guard (a respawned worker dying within 5.5 s)
+        up_through_the_outage = server.process.poll() is None
+        own_postgres.ensure_postgres_running()
+        # Both workers (new connections spread over them) serve links again once their
+        # recovery task has seen PostgreSQL answer.
+        deadline = time.monotonic() + 30
+        while True:
+            statuses = [_fresh_get(server.base_url, next(codes)) for _ in range(20)]
+            if statuses == [302] * 20 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+
+    assert up_through_the_outage
+    assert statuses == [302] * 20
+
+
 def _workers(main: psutil.Process, *, count: int, without: int | None = None) -> list:
     """The server's workers, once there are ``count`` of them serving (none of them ``without``)."""
     deadline = time.monotonic() + 30
