@@ -305,10 +305,7 @@ def test_a_killed_worker_is_replaced_and_workers_stop_with_the_main_process(
     env = server_env(url, tmp_path)
 
     with link_server_process(env, workers=2, log_path=tmp_path / "server.log") as server:
-        main = psutil.Process(server.process.pid)
-        first = _workers(main, count=2)
-        os.kill(first[0].pid, signal.SIGKILL)
-        second = _workers(main, count=2, without=first[0].pid)
+        second = _kill_a_worker(server)
         # Every connection is a new one, so the kernel spreads them over both workers.
         statuses = [_fresh_get(server.base_url, next(codes)) for _ in range(40)]
         main_alive_after_respawn = server.process.poll() is None
@@ -328,12 +325,9 @@ def test_a_worker_respawned_during_an_outage_starts_and_the_server_stays_up(own_
     env = server_env(url, tmp_path)
 
     with link_server_process(env, workers=2, log_path=tmp_path / "server.log") as server:
-        main = psutil.Process(server.process.pid)
-        first = _workers(main, count=2)
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=own_postgres.pgdata,
                user=own_postgres.system_user)  # fmt: skip
-        os.kill(first[0].pid, signal.SIGKILL)
-        _workers(main, count=2, without=first[0].pid)
+        _kill_a_worker(server)
         time.sleep(7)  # past Granian's crash-loop guard (a respawned worker dying within 5.5 s)
         up_through_the_outage = server.process.poll() is None
         own_postgres.ensure_postgres_running()
@@ -348,6 +342,14 @@ def test_a_worker_respawned_during_an_outage_starts_and_the_server_stays_up(own_
 
     assert up_through_the_outage
     assert statuses == [302] * 20
+
+
+def _kill_a_worker(server) -> list[psutil.Process]:
+    """SIGKILL one of the server's two workers; the two serving once it has been replaced."""
+    main = psutil.Process(server.process.pid)
+    first = _workers(main, count=2)
+    os.kill(first[0].pid, signal.SIGKILL)
+    return _workers(main, count=2, without=first[0].pid)
 
 
 def _workers(main: psutil.Process, *, count: int, without: int | None = None) -> list:
