@@ -4,12 +4,16 @@ import os
 import re
 import subprocess
 import sys
+from datetime import time
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from campaign_pipelines.config import load_config
+from campaign_pipelines.config.loader import default_config_path
 from campaign_pipelines.db.session import engine_for
+from campaign_pipelines.demo.run import _write_demo_config
 from campaign_pipelines.linkserver.process import free_port
 
 
@@ -73,3 +77,21 @@ def test_demo_prints_totals_that_match_the_database(engine, database_url, tmp_pa
     with engine_for(dagster_url.render_as_string(hide_password=False)).connect() as conn:
         runs = conn.execute(text("SELECT pipeline_name, status FROM runs")).all()
     assert ("voters_and_districts_job", "SUCCESS") in runs
+
+
+def test_demo_config_texts_at_any_hour_and_keeps_the_bundled_hours_for_real_waves(
+    monkeypatch, tmp_path
+):
+    # Run at night, the demo used to defer every text to 08:00 and show an empty chain.
+    monkeypatch.setenv("CAMPAIGN_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("CAMPAIGN_CONFIG", raising=False)  # the demo sets it to its copy
+    source = default_config_path()
+
+    written = _write_demo_config(source, "http://127.0.0.1:8080")
+
+    demo = load_config(written).messaging
+    bundled = load_config(source).messaging
+    local_times = [time(0), time(3, 30), time(21, 30), time(23, 59, 59)]
+    assert all(demo.texting_hours.start <= t < demo.texting_hours.end for t in local_times)
+    assert demo.state_texting_hours == {}
+    assert (bundled.texting_hours.start, bundled.texting_hours.end) == (time(8), time(21))

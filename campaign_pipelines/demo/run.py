@@ -39,6 +39,7 @@ WAVE = "wave-1"
 # The demo's true effect of a text, relative to the baseline rate, per US House district.
 TRUE_LIFT = {str(d): 0.10 + 0.02 * (d % 5) for d in range(1, 15)}
 DEMO_SEGMENTS_PER_SECOND = 2_000
+DEMO_TEXTING_HOURS = {"start": "00:00", "end": "23:59:59.999999"}  # the whole day
 TOO_SOON_SECONDS = 3.0  # link server setting for the demo; people tap after this
 
 
@@ -238,8 +239,14 @@ def _write_demo_config(source: Path, link_base_url: str) -> Path:
     """The bundled config with the link server's address, written to the state folder."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     data.setdefault("links", {})["base_url"] = link_base_url
+    # Synthetic voters texted through the local Twilio: the demo sends at any hour, so that a
+    # run at night shows the whole chain (it used to defer every text to 08:00, and send none).
+    # The configured texting hours apply to every real wave.
+    messaging = data.setdefault("messaging", {})
+    messaging["texting_hours"] = DEMO_TEXTING_HOURS
+    messaging["state_texting_hours"] = {}
     # The local Twilio has no carrier throughput limit; real waves keep the configured pace.
-    for wave in data.get("messaging", {}).get("waves", []):
+    for wave in messaging.get("waves", []):
         wave["segments_per_second"] = max(
             wave.get("segments_per_second", 0), DEMO_SEGMENTS_PER_SECOND
         )
