@@ -27,6 +27,9 @@ INSERT_CALLBACKS = """
     SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[])
 """
 UPSERT_LATEST = (Path(__file__).parent / "sql" / "record_status.sql").read_text()
+# The fields each statement's arrays come from, in its parameter order.
+CALLBACK_COLUMNS = ("message_sid", "status", "error_code", "received_at")
+LATEST_COLUMNS = ("message_sid", "status", "rank", "error_code", "to_phone", "received_at")
 
 
 class StatusUpdate(NamedTuple):
@@ -70,34 +73,16 @@ class StatusWriter:
 
         async def record(conn: psycopg.AsyncConnection) -> None:
             async with conn.transaction():
-                await conn.execute(
-                    INSERT_CALLBACKS,
-                    (
-                        [u.message_sid for u in updates],
-                        [u.status for u in updates],
-                        [u.error_code for u in updates],
-                        [u.received_at for u in updates],
-                    ),
-                )
+                await conn.execute(INSERT_CALLBACKS, _columns(updates, CALLBACK_COLUMNS))
                 if latest:
-                    await self._upsert_latest(conn, latest)
+                    await conn.execute(UPSERT_LATEST, _columns(latest, LATEST_COLUMNS))
 
         async with asyncio.timeout(self._timeout):
             await run_pooled(self._pool, record, timeout=self._timeout)
         self.committed += len(updates)
         return [None] * len(updates)
 
-    async def _upsert_latest(
-        self, conn: psycopg.AsyncConnection, latest: list[StatusUpdate]
-    ) -> None:
-        await conn.execute(
-            UPSERT_LATEST,
-            (
-                [u.message_sid for u in latest],
-                [u.status for u in latest],
-                [u.rank for u in latest],
-                [u.error_code for u in latest],
-                [u.to_phone for u in latest],
-                [u.received_at for u in latest],
-            ),
-        )
+
+def _columns(updates: list[StatusUpdate], names: tuple[str, ...]) -> list[list]:
+    """One array per named field, in order: the parameters of an ``unnest`` statement."""
+    return [[getattr(update, name) for update in updates] for name in names]

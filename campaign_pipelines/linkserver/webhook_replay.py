@@ -52,69 +52,54 @@ class WebhookReplay:
     async def _record(self, webhooks: list[SpooledWebhook]) -> int:
         """Record a file's webhooks; how many were recorded. Raises only if PostgreSQL is away
         (the file is kept); a webhook PostgreSQL refuses is set aside, not the whole file."""
-        statuses: list[StatusUpdate] = []
+        statuses: list[tuple[SpooledWebhook, StatusUpdate]] = []
         recorded = 0
         for webhook in webhooks:
             try:
                 received_at = datetime.fromisoformat(webhook.received_at)
                 if webhook.path == STATUS_PATH:
-                    statuses.append(status_update(webhook.form, received_at=received_at))
+                    update = status_update(webhook.form, received_at=received_at)
+                    statuses.append((webhook, update))
                     continue
                 await record_inbound(self._pool, webhook.form, received_at=received_at)
                 recorded += 1
             except UNREACHABLE:
                 raise
             except (KeyError, ValueError, psycopg.Error) as e:
-                self._set_aside([webhook], e)
+                self._set_aside(webhook, e)
         # In batches like live ones: one transaction for a whole wave's callbacks would outlast
         # the write time-out, and be taken for an outage again and again.
         for start in range(0, len(statuses), STATUS_BATCH):
-            batch = statuses[start : start + STATUS_BATCH]
-            recorded += await self._write_statuses(batch)
+            recorded += await self._write_statuses(statuses[start : start + STATUS_BATCH])
         return recorded
 
-    async def _write_statuses(self, batch: list[StatusUpdate]) -> int:
+    async def _write_statuses(self, batch: list[tuple[SpooledWebhook, StatusUpdate]]) -> int:
+        """Write ``batch`` in one transaction; if PostgreSQL refuses it, each callback on its own,
+        setting aside those it refuses. How many were written."""
         try:
-            await self._statuses.write(batch)
+            await self._statuses.write([update for _, update in batch])
         except UNREACHABLE:
             raise
-        except psycopg.Error:
+        except psycopg.Error as e:
             if len(batch) == 1:
-                raise
-            # One callback PostgreSQL refuses fails its batch: write them one by one.
+                self._set_aside(batch[0][0], e)
+                return 0
             written = 0
-            for update in batch:
-                try:
-                    written += await self._write_statuses([update])
-                except UNREACHABLE:
-                    raise
-                except psycopg.Error as e:
-                    self._set_aside_status(update, e)
+            for one in batch:
+                written += await self._write_statuses([one])
             return written
         return len(batch)
 
-    def _set_aside(self, webhooks: list[SpooledWebhook], error: Exception) -> None:
-        """Keep webhooks that cannot be recorded in ``rejected`` beside the spool, with why."""
-        lines = "".join(
-            json.dumps({**webhook.to_json(), "error": type(error).__name__}) + "\n"
-            for webhook in webhooks
-        )
+    def _set_aside(self, webhook: SpooledWebhook, error: Exception) -> None:
+        """Keep a webhook that cannot be recorded in ``REJECTED`` beside the spool, with why."""
+        line = json.dumps({**webhook.to_json(), "error": type(error).__name__}) + "\n"
         # Private like the spool files: the lines hold phone numbers and message bodies.
         fd = os.open(self._spool.folder / REJECTED, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as rejected:
-            rejected.write(lines)
+            rejected.write(line)
         log.error(
-            "%d spooled webhook(s) to %s could not be recorded (%s); kept in %s",
-            len(webhooks),
-            webhooks[0].path,
+            "a spooled webhook to %s could not be recorded (%s); kept in %s",
+            webhook.path,
             type(error).__name__,
             REJECTED,
-        )
-
-    def _set_aside_status(self, update: StatusUpdate, error: Exception) -> None:
-        fields = [("MessageSid", update.message_sid), ("MessageStatus", update.status)]
-        fields += [(name, value) for name, value in (("ErrorCode", update.error_code),
-                   ("To", update.to_phone)) if value]  # fmt: skip
-        self._set_aside(
-            [SpooledWebhook(STATUS_PATH, fields, update.received_at.isoformat())], error
         )
