@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,3 +151,29 @@ def test_a_large_status_spool_is_written_in_batches_of_live_size(engine, databas
     assert batches == [STATUS_BATCH, STATUS_BATCH, 5]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM message_statuses")).scalar_one() == recorded
+
+
+def test_a_status_postgresql_refuses_is_set_aside_and_its_batch_mates_recorded(
+    engine, database_url, tmp_path
+):
+    # A SID far longer than PostgreSQL indexes (spooled by an older server, or a damaged file)
+    # fails the batch it is written with; the others are then written one by one.
+    huge = "SM" + secrets.token_hex(4500)
+    spool_file(
+        tmp_path,
+        [
+            webhook(STATUS_PATH, ("MessageSid", sid), ("MessageStatus", "delivered"))
+            for sid in ("SM-a", huge, "SM-b")
+        ],
+    )
+
+    recorded = replay(database_url, tmp_path)
+
+    assert recorded == 2
+    rejected = [json.loads(line) for line in (tmp_path / REJECTED).read_text().splitlines()]
+    assert [(line["fields"][0][1] == huge, line["error"]) for line in rejected] == [
+        (True, "ProgramLimitExceeded")
+    ]
+    with engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT message_sid FROM message_statuses")).scalars())
+    assert stored == {"SM-a", "SM-b"}

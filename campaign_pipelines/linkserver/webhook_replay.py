@@ -17,7 +17,6 @@ from datetime import datetime
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from campaign_pipelines.linkserver.database import UNREACHABLE
 from campaign_pipelines.linkserver.spool import Spool
 from campaign_pipelines.linkserver.statuses import StatusUpdate, StatusWriter
 from campaign_pipelines.linkserver.webhook_spool import STATUS_PATH, SpooledWebhook
@@ -63,9 +62,11 @@ class WebhookReplay:
                     continue
                 await record_inbound(self._pool, webhook.form, received_at=received_at)
                 recorded += 1
-            except UNREACHABLE:
-                raise
-            except (KeyError, ValueError, psycopg.Error) as e:
+            except psycopg.Error as e:
+                if not _refused(e):
+                    raise
+                self._set_aside(webhook, e)
+            except (KeyError, ValueError) as e:
                 self._set_aside(webhook, e)
         # In batches like live ones: one transaction for a whole wave's callbacks would outlast
         # the write time-out, and be taken for an outage again and again.
@@ -78,9 +79,9 @@ class WebhookReplay:
         setting aside those it refuses. How many were written."""
         try:
             await self._statuses.write([update for _, update in batch])
-        except UNREACHABLE:
-            raise
         except psycopg.Error as e:
+            if not _refused(e):
+                raise
             if len(batch) == 1:
                 self._set_aside(batch[0][0], e)
                 return 0
@@ -103,3 +104,18 @@ class WebhookReplay:
             type(error).__name__,
             REJECTED,
         )
+
+
+def _refused(error: psycopg.Error) -> bool:
+    """Whether PostgreSQL refused the statement itself (its data), rather than being away,
+    shutting down or short of resources: a refused webhook would be refused at every attempt.
+    Some refusals are ``OperationalError``s, like a key too long to index (SQLSTATE 54000);
+    psycopg refuses some values itself (a NUL in text), with no SQLSTATE."""
+    if error.sqlstate:
+        return error.sqlstate[:2] not in SERVER_TROUBLE
+    return not isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+
+
+# SQLSTATE classes that say the server, not the statement, is in trouble: connection exception,
+# insufficient resources, operator intervention (a shutdown), system error.
+SERVER_TROUBLE = frozenset({"08", "53", "57", "58"})
